@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"bulletin/internal/importer"
+)
+
+func importCommands() []command {
+	return []command{{
+		name:    "import",
+		args:    "FILE.csv",
+		summary: "import subscribers from a CSV file (SendinBlue export, spreadsheet) into a list",
+		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+			list := fs.String("list", "", "the `list` the subscribers join (created if needed; required)")
+			dryRun := fs.Bool("dry-run", false, "report what would happen without changing anything")
+			return func(ctx context.Context, e *env, args []string) error {
+				if *list == "" {
+					return usagef("--list is required")
+				}
+				if len(args) != 1 {
+					return usagef("expected one CSV file")
+				}
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				st, err := e.store(ctx)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				opts := importer.Options{List: *list, DryRun: *dryRun, Progress: progress(e.stderr, f)}
+				rep, err := importer.Import(ctx, st, f, args[0], opts)
+				if err != nil {
+					return err
+				}
+				printImport(e.stdout, rep)
+				return nil
+			}
+		},
+	}}
+}
+
+// progress returns a progress display for stderr when it is a terminal, and
+// nil otherwise (logs and pipes get the summary only).
+func progress(stderr io.Writer, f *os.File) func(int64) {
+	term, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := term.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(read int64) {
+		if time.Since(last) < 200*time.Millisecond && read < fi.Size() {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(term, "\rimporting: %3d%%", read*100/fi.Size())
+		if read >= fi.Size() {
+			fmt.Fprint(term, "\r               \r")
+		}
+	}
+}
+
+func printImport(w io.Writer, rep *importer.Report) {
+	if rep.DryRun {
+		fmt.Fprintln(w, "dry run: nothing was changed")
+	}
+	var cols []string
+	for _, c := range rep.Columns {
+		cols = append(cols, c.String())
+	}
+	fmt.Fprintf(w, "%s → list %q\ncolumns: %s\n", rep.File, rep.List, strings.Join(cols, ", "))
+	fmt.Fprintf(w, "added: %d\nupdated: %d\nunchanged: %d\nsuppressed: %d (unsubscribed, bounced, complained or erased; never mailed)\nrejected: %d\n",
+		rep.Added, rep.Updated, rep.Unchanged, rep.Suppressed, rep.Rejected)
+	for _, r := range rep.Rejects {
+		fmt.Fprintf(w, "  line %d: %s\n", r.Line, r.Reason)
+	}
+	if more := rep.Rejected - len(rep.Rejects); more > 0 {
+		fmt.Fprintf(w, "  … and %d more\n", more)
+	}
+}

@@ -1,0 +1,112 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The shipped config.yaml must show every key with its true default, so that
+// reading it tells the truth about a bare install.
+func TestShippedConfigIsTheDefault(t *testing.T) {
+	cfg, err := Load("../../config.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	cfg.where, want.where = nil, nil
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("config.yaml differs from Default():\n got %+v\nwant %+v", cfg, want)
+	}
+	src, _ := os.ReadFile("../../config.yaml")
+	c := Default()
+	sections := reflect.ValueOf(&c).Elem()
+	for _, s := range names(sections.Type()) {
+		section, _ := field(sections, s)
+		for _, k := range names(section.Type()) {
+			if !strings.Contains(string(src), "\n  "+k+":") {
+				t.Errorf("config.yaml does not show %s.%s", s, k)
+			}
+		}
+	}
+}
+
+func TestMissingDefaultFileUsesDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Path != "data/bulletin.db" || cfg.SMTP.Host != "" {
+		t.Errorf("Load() = %+v, want the defaults", cfg)
+	}
+	if _, err := Load("nope.yaml", nil); err == nil {
+		t.Error("Load(named missing file) = nil error, want one")
+	}
+}
+
+func TestValuesAndEnvironment(t *testing.T) {
+	p := write(t, "smtp:\n  host: relay.example.org\n  port: 465\n  tls: tls\n  timeout: 10s\nsending:\n  rate: 2.5\n  verp: false\nimap:\n")
+	cfg, err := Load(p, []string{"BULLETIN_SMTP_PORT=2525", "BULLETIN_SENDING_HOURLY_QUOTA=500", "OTHER=1", "BULLETIN_CONFIG=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMTP.Host != "relay.example.org" || cfg.SMTP.Port != 2525 || cfg.SMTP.TLS != "tls" ||
+		cfg.SMTP.Timeout != 10*time.Second || cfg.Sending.Rate != 2.5 || cfg.Sending.VERP || cfg.Sending.HourlyQuota != 500 {
+		t.Errorf("Load = %+v", cfg)
+	}
+	if got := cfg.Where("smtp.host"); got != p+":2" {
+		t.Errorf("Where(smtp.host) = %q, want %q", got, p+":2")
+	}
+	if got := cfg.Where("smtp.port"); got != "environment BULLETIN_SMTP_PORT" {
+		t.Errorf("Where(smtp.port) = %q", got)
+	}
+}
+
+func TestErrorsNameKeyAndLine(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		env  []string
+		want string // the error must contain this
+	}{
+		{"unknown key", "server:\n  listen: :8080\nsmtp:\n  hots: x\n", nil, ":4: smtp.hots: unknown key"},
+		{"unknown section", "smpt:\n  host: x\n", nil, ":1: smpt: unknown section"},
+		{"bad duration", "sending:\n  retry_max_age: 24 hours\n", nil, ":2: sending.retry_max_age: bad duration \"24 hours\""},
+		{"bad int", "smtp:\n  port: many\n", nil, ":2: smtp.port: expected a whole number"},
+		{"bad bool", "sending:\n  verp: perhaps\n", nil, ":2: sending.verp: expected true or false"},
+		{"not scalar", "smtp:\n  host: [a, b]\n", nil, ":2: smtp.host: expected a single value"},
+		{"syntax", "smtp:\n  host: x\n port: 1\n", nil, ":2: did not find expected key"},
+		{"missing required", "sending:\n  from: \"\"\n", nil, ":2: sending.from: required"},
+		{"required with", "imap:\n  host: imap.example.org\n  username: bounces\n", nil, "default: imap.password: required"},
+		{"password with user", "smtp:\n  host: h\n  username: u\n", nil, "smtp.password: required when smtp.username is set"},
+		{"bad enum", "smtp:\n  tls: maybe\n", nil, ":2: smtp.tls: \"maybe\" is not one of"},
+		{"bad address", "sending:\n  from: not an address\n", nil, ":2: sending.from: not an e-mail address"},
+		{"bad url", "server:\n  public_url: example.org\n", nil, ":2: server.public_url: expected an http(s) URL"},
+		{"bad zone", "schedule:\n  timezone: Europe/Pariss\n", nil, ":2: schedule.timezone: unknown time zone"},
+		{"bad quiet hours", "sending:\n  quiet_hours: night\n", nil, ":2: sending.quiet_hours: expected HH:MM-HH:MM"},
+		{"partial dkim", "smtp:\n  dkim_domain: example.org\n", nil, "smtp.dkim_key_file: DKIM needs"},
+		{"env unknown key", "", []string{"BULLETIN_SMTP_HOTS=x"}, "environment BULLETIN_SMTP_HOTS: smtp.hots: unknown key"},
+		{"env bad value", "", []string{"BULLETIN_SMTP_TIMEOUT=soon"}, "environment BULLETIN_SMTP_TIMEOUT: smtp.timeout: bad duration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(write(t, tt.src), tt.env)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load(%q) error = %v, want it to contain %q", tt.src, err, tt.want)
+			}
+		})
+	}
+}

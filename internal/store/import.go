@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"bulletin/internal/address"
+)
+
+// ImportRow is one valid row of an import file.
+type ImportRow struct {
+	Line         int
+	Email        string // normalised
+	FirstName    string
+	LastName     string
+	Organisation string
+	Attributes   map[string]string
+	Status       Status    // "" when the file does not say
+	ConsentAt    time.Time // zero when the file does not say
+}
+
+// Outcome is what applying an ImportRow did.
+type Outcome int
+
+// The outcomes of an import row.
+const (
+	Added      Outcome = iota // a new subscriber
+	Updated                   // an existing one changed, or joined the list
+	Unchanged                 // nothing to change
+	Suppressed                // unsubscribed, bounced, complained or erased: left or made so
+	Duplicate                 // the address already appeared earlier in this file
+)
+
+// Import applies the rows of one file in one transaction: either every valid
+// row goes in, or (Rollback, or a dry run) nothing does.
+type Import struct {
+	tx     *sql.Tx
+	run    int64
+	listID int64
+	source string
+
+	find, erased, insert, update, touch, member, event *sql.Stmt
+}
+
+// BeginImport starts importing into list (created if needed); source is the
+// consent source recorded for new subscribers ("import FILE"). It holds the
+// writer until Commit or Rollback.
+func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Import, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: import: %w", err)
+	}
+	im := &Import{tx: tx, source: source}
+	defer func() {
+		if err != nil {
+			im.Rollback()
+			err = fmt.Errorf("store: import: %w", err)
+		}
+	}()
+	var last string
+	err = tx.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = 'import_run'").Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	prev, _ := strconv.ParseInt(last, 10, 64)
+	im.run = prev + 1
+	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('import_run', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatInt(im.run, 10)); err != nil {
+		return nil, err
+	}
+	err = tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&im.listID)
+	if errors.Is(err, sql.ErrNoRows) {
+		var res sql.Result
+		res, err = tx.ExecContext(ctx, "INSERT INTO lists (uuid, name, created_at) VALUES (?, ?, ?)", uuid.NewString(), list, now())
+		if err == nil {
+			im.listID, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{
+		{&im.find, `SELECT id, status, import_run, import_line, first_name, last_name, organisation, attributes
+			FROM subscribers WHERE email_key = ?`},
+		{&im.erased, "SELECT count(*) FROM suppressions WHERE email_hash = ?"},
+		{&im.insert, `INSERT INTO subscribers (uuid, email, email_key, first_name, last_name, organisation, attributes,
+			status, status_changed_at, consent_source, consent_at, import_run, import_line, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&im.update, `UPDATE subscribers SET first_name = ?, last_name = ?, organisation = ?, attributes = ?,
+			import_run = ?, import_line = ?, updated_at = ? WHERE id = ?`},
+		{&im.touch, "UPDATE subscribers SET import_run = ?, import_line = ? WHERE id = ?"},
+		{&im.member, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at, updated_at) VALUES (?, ?, ?, ?)`},
+		{&im.event, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, list_id, at) VALUES (?, ?, ?, ?, ?, ?)`},
+	} {
+		if *p.stmt, err = tx.PrepareContext(ctx, p.q); err != nil {
+			return nil, err
+		}
+	}
+	return im, nil
+}
+
+// Apply applies one row. For a Duplicate it also returns the line where the
+// address first appeared in the file.
+func (im *Import) Apply(ctx context.Context, r ImportRow) (Outcome, int, error) {
+	out, first, err := im.apply(ctx, r)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: import line %d: %w", r.Line, err)
+	}
+	return out, first, nil
+}
+
+func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, int, error) {
+	if r.Status != "" && (!r.Status.Valid() || r.Status == Pending) {
+		return 0, 0, fmt.Errorf("bad status %q", r.Status)
+	}
+	key := address.Key(r.Email)
+	t := now()
+	var (
+		id                     int64
+		cur                    Status
+		run                    int64
+		line                   int
+		first, last, org, attr string
+	)
+	err := im.find.QueryRowContext(ctx, key).Scan(&id, &cur, &run, &line, &first, &last, &org, &attr)
+	if errors.Is(err, sql.ErrNoRows) {
+		return im.add(ctx, r, key, t)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if run == im.run {
+		return Duplicate, line, nil
+	}
+
+	// Known address: fill in what the file says, never erase what it leaves blank.
+	attrs := map[string]string{}
+	if err := json.Unmarshal([]byte(attr), &attrs); err != nil {
+		return 0, 0, err
+	}
+	merged := maps.Clone(attrs)
+	maps.Copy(merged, r.Attributes)
+	nf, nl, no := or(r.FirstName, first), or(r.LastName, last), or(r.Organisation, org)
+	changed := nf != first || nl != last || no != org || !maps.Equal(merged, attrs)
+	if changed {
+		b, err := json.Marshal(merged)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := im.update.ExecContext(ctx, nf, nl, no, string(b), im.run, r.Line, t, id); err != nil {
+			return 0, 0, err
+		}
+	} else if _, err := im.touch.ExecContext(ctx, im.run, r.Line, id); err != nil {
+		return 0, 0, err
+	}
+	joined, err := im.join(ctx, id, t)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Suppression wins both ways: a file saying "unsubscribed" suppresses, a
+	// file saying "active" never lifts a suppression (invariant 1).
+	if r.Status.Suppressed() && !cur.Suppressed() {
+		c := StatusChange{Status: r.Status, Source: im.source, Reason: "import"}
+		if err := setStatus(ctx, im.tx, id, c); err != nil {
+			return 0, 0, err
+		}
+		cur = r.Status
+	}
+	switch {
+	case cur.Suppressed():
+		return Suppressed, 0, nil
+	case changed || joined:
+		return Updated, 0, nil
+	}
+	return Unchanged, 0, nil
+}
+
+func (im *Import) add(ctx context.Context, r ImportRow, key string, t time.Time) (Outcome, int, error) {
+	var erased int
+	if err := im.erased.QueryRowContext(ctx, suppressionHash(r.Email)).Scan(&erased); err != nil {
+		return 0, 0, err
+	}
+	if erased > 0 {
+		return Suppressed, 0, nil // an erased person stays erased: nothing is written
+	}
+	st := r.Status
+	if st == "" {
+		st = Active
+	}
+	consent := r.ConsentAt
+	if consent.IsZero() {
+		consent = t
+	}
+	b, err := json.Marshal(nonNil(r.Attributes))
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := im.insert.ExecContext(ctx, uuid.NewString(), r.Email, key, r.FirstName, r.LastName, r.Organisation,
+		string(b), st, t, im.source, consent.UTC(), im.run, r.Line, t, t)
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := im.event.ExecContext(ctx, id, "created", st, im.source, nil, t); err != nil {
+		return 0, 0, err
+	}
+	if _, err := im.join(ctx, id, t); err != nil {
+		return 0, 0, err
+	}
+	if st.Suppressed() {
+		return Suppressed, 0, nil
+	}
+	return Added, 0, nil
+}
+
+// join puts the subscriber on the import's list; one who left it stays off.
+func (im *Import) join(ctx context.Context, id int64, t time.Time) (bool, error) {
+	res, err := im.member.ExecContext(ctx, im.listID, id, t, t)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	_, err = im.event.ExecContext(ctx, id, "list_added", "", im.source, im.listID, t)
+	return true, err
+}
+
+// Commit makes the import's changes permanent.
+func (im *Import) Commit() error {
+	if err := im.tx.Commit(); err != nil {
+		return fmt.Errorf("store: import: %w", err)
+	}
+	return nil
+}
+
+// Rollback discards the import's changes; after Commit it does nothing.
+func (im *Import) Rollback() error {
+	err := im.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+func or(s, fallback string) string {
+	if s != "" {
+		return s
+	}
+	return fallback
+}

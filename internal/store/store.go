@@ -1,0 +1,169 @@
+// Package store keeps Bulletin's data in one SQLite file: one Storage type,
+// one file per entity with its SQL next to the method, and embedded numbered
+// migrations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver, registered as "sqlite3"
+)
+
+// ErrNotFound is returned when the thing asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Storage is the database. Writes go through a single connection, because
+// SQLite has one writer anyway and queuing in Go is kinder than SQLITE_BUSY;
+// reads use a pool that WAL lets run beside the writer.
+type Storage struct {
+	w *sql.DB
+	r *sql.DB
+}
+
+// Open opens (creating if needed) the database at path, with its folder, and
+// brings its schema up to date.
+func Open(ctx context.Context, path string) (*Storage, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
+	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
+	// mode loses nothing on a process crash (kill -9), only on power loss.
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	dsn := "file:" + url.PathEscape(path) + "?"
+	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &Storage{w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite3", dsn+params+"&_query_only=true")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	s.r = r
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Storage) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers, for the health endpoint.
+func (s *Storage) Ping(ctx context.Context) error {
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Backup writes a consistent copy of the database to dest, which must not
+// exist. It runs beside a live daemon: VACUUM INTO reads one snapshot. It
+// goes through the writer because query_only connections refuse it, and so
+// holds writes back for the time of the copy.
+func (s *Storage) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("store: backup: %s already exists", dest)
+	}
+	if _, err := s.w.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations not yet applied, each in its own
+// transaction together with the record of its version.
+func (s *Storage) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	type migration struct {
+		version int
+		name    string
+	}
+	var all []migration
+	for _, f := range files {
+		name := filepath.Base(f)
+		num, _, _ := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return fmt.Errorf("store: migration %s: name must start with its number", name)
+		}
+		all = append(all, migration{v, name})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+	for _, m := range all {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var done int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&done); err != nil {
+				return err
+			}
+			if done > 0 {
+				return nil
+			}
+			src, err := migrations.ReadFile("migrations/" + m.name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(src)); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", m.version, m.name, now())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction, committed when fn returns nil.
+func (s *Storage) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// now is the time written to the database: UTC, so that SQLite's date
+// functions and string comparisons agree.
+func now() time.Time { return time.Now().UTC() }
+
+// nullTime maps the zero time to NULL.
+func nullTime(t time.Time) sql.NullTime {
+	return sql.NullTime{Time: t.UTC(), Valid: !t.IsZero()}
+}
