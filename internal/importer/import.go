@@ -81,7 +81,7 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err // a *FileError, which names the file and line
 		}
 		out, first, err := im.Apply(ctx, store.ImportRow{
 			Line: row.Line, Email: row.Email, FirstName: row.FirstName, LastName: row.LastName,

@@ -46,6 +46,9 @@ type Import struct {
 	run    int64
 	listID int64
 	source string
+	// anyErased is false when no address was ever erased: then the per-row
+	// lookup of erasure records is skipped, which matters at a million rows.
+	anyErased bool
 
 	find, erased, insert, update, touch, member, event *sql.Stmt
 }
@@ -74,6 +77,9 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 	im.run = prev + 1
 	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('import_run', ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatInt(im.run, 10)); err != nil {
+		return nil, err
+	}
+	if err = tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM suppressions)").Scan(&im.anyErased); err != nil {
 		return nil, err
 	}
 	err = tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&im.listID)
@@ -187,12 +193,14 @@ func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, int, error) 
 }
 
 func (im *Import) add(ctx context.Context, r ImportRow, key string, t time.Time) (Outcome, int, error) {
-	var erased int
-	if err := im.erased.QueryRowContext(ctx, suppressionHash(r.Email)).Scan(&erased); err != nil {
-		return 0, 0, err
-	}
-	if erased > 0 {
-		return Suppressed, 0, nil // an erased person stays erased: nothing is written
+	if im.anyErased {
+		var erased int
+		if err := im.erased.QueryRowContext(ctx, suppressionHash(r.Email)).Scan(&erased); err != nil {
+			return 0, 0, err
+		}
+		if erased > 0 {
+			return Suppressed, 0, nil // an erased person stays erased: nothing is written
+		}
 	}
 	st := r.Status
 	if st == "" {
@@ -206,7 +214,14 @@ func (im *Import) add(ctx context.Context, r ImportRow, key string, t time.Time)
 	if err != nil {
 		return 0, 0, err
 	}
-	res, err := im.insert.ExecContext(ctx, uuid.NewString(), r.Email, key, r.FirstName, r.LastName, r.Organisation,
+	// A time-ordered UUID (v7) keeps the uuid index's inserts sequential; its
+	// 74 random bits leave it as unguessable as any public identifier needs
+	// (the links that act are signed anyway).
+	id7, err := uuid.NewV7()
+	if err != nil {
+		return 0, 0, err
+	}
+	res, err := im.insert.ExecContext(ctx, id7.String(), r.Email, key, r.FirstName, r.LastName, r.Organisation,
 		string(b), st, t, im.source, consent.UTC(), im.run, r.Line, t, t)
 	if err != nil {
 		return 0, 0, err
@@ -215,10 +230,11 @@ func (im *Import) add(ctx context.Context, r ImportRow, key string, t time.Time)
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := im.event.ExecContext(ctx, id, "created", st, im.source, nil, t); err != nil {
+	// One event says both "created" and "joined the import's list".
+	if _, err := im.event.ExecContext(ctx, id, "created", st, im.source, im.listID, t); err != nil {
 		return 0, 0, err
 	}
-	if _, err := im.join(ctx, id, t); err != nil {
+	if _, err := im.member.ExecContext(ctx, im.listID, id, t, t); err != nil {
 		return 0, 0, err
 	}
 	if st.Suppressed() {

@@ -46,7 +46,7 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
 	// mode loses nothing on a process crash (kill -9), only on power loss.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-32000"
 	dsn := "file:" + url.PathEscape(path) + "?"
 	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
 	if err != nil {
