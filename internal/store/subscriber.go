@@ -227,28 +227,34 @@ func (s *Storage) SetStatus(ctx context.Context, id int64, c StatusChange) (bool
 	if !c.Status.Valid() {
 		return false, fmt.Errorf("store: set status: bad status %q", c.Status)
 	}
-	changed := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var cur Status
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM subscribers WHERE id = ?", id).Scan(&cur); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
-			return err
-		}
-		if cur == c.Status {
-			return nil
-		}
-		if cur.Suppressed() && !c.Force {
-			return ErrSuppressed
-		}
-		changed = true
-		return setStatus(ctx, tx, id, c)
+	var changed bool
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		_, changed, err = changeStatus(ctx, tx, id, c)
+		return err
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrSuppressed) {
 		err = fmt.Errorf("store: set status: %w", err)
 	}
 	return changed, err
+}
+
+// changeStatus is SetStatus within tx. It also returns the status found, so
+// that callers can say why nothing changed.
+func changeStatus(ctx context.Context, tx *sql.Tx, id int64, c StatusChange) (Status, bool, error) {
+	var cur Status
+	if err := tx.QueryRowContext(ctx, "SELECT status FROM subscribers WHERE id = ?", id).Scan(&cur); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", false, ErrNotFound
+		}
+		return "", false, err
+	}
+	if cur == c.Status {
+		return cur, false, nil
+	}
+	if cur.Suppressed() && !c.Force {
+		return cur, false, ErrSuppressed
+	}
+	return cur, true, setStatus(ctx, tx, id, c)
 }
 
 func setStatus(ctx context.Context, tx *sql.Tx, id int64, c StatusChange) error {
