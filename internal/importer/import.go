@@ -109,7 +109,7 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 	if opts.DryRun {
 		return rep, nil // the deferred Rollback discards everything
 	}
-	if err := im.Commit(); err != nil {
+	if err := im.Commit(ctx); err != nil {
 		return nil, err
 	}
 	return rep, nil

@@ -179,7 +179,7 @@ func TestDryRunAndFatalErrorsChangeNothing(t *testing.T) {
 // BenchmarkImport imports a generated SendinBlue-like export of 1,000,000
 // rows into a real SQLite file; it reports rows/s.
 func BenchmarkImport(b *testing.B) {
-	const rows = 100_000
+	const rows = 1_000_000
 	for b.Loop() {
 		st := openStore(b)
 		rep, err := Import(context.Background(), st, newRowSource(rows), "bench.csv", Options{List: "Partenaires"})

@@ -163,6 +163,10 @@ func (s *Storage) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // functions and string comparisons agree.
 func now() time.Time { return time.Now().UTC() }
 
+// stamp formats t as go-sqlite3 writes a time.Time (its first timestamp
+// format), for hot paths that bind one time to many rows.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999999-07:00") }
+
 // nullTime maps the zero time to NULL.
 func nullTime(t time.Time) sql.NullTime {
 	return sql.NullTime{Time: t.UTC(), Valid: !t.IsZero()}

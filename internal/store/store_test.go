@@ -202,7 +202,7 @@ func TestImportBatch(t *testing.T) {
 			out = append(out, o)
 		}
 		if commit {
-			if err := im.Commit(); err != nil {
+			if err := im.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
