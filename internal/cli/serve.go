@@ -12,6 +12,7 @@ func serveCommands() []command {
 		name:    "serve",
 		summary: "run the daemon: scheduler, sending, mailbox watcher, web",
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+			demo := fs.Bool("demo", false, "on an empty database, import subscribers/sample.csv into \"Partenaires\" and send it the example edition (through the outbox unless smtp.host is set)")
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) > 0 {
 					return usagef("serve takes no arguments")
@@ -29,6 +30,11 @@ func serveCommands() []command {
 					return err
 				}
 				defer st.Close()
+				if *demo {
+					if err := daemon.Demo(ctx, cfg, st, log); err != nil {
+						return err
+					}
+				}
 				return daemon.Run(ctx, cfg, st, log, nil)
 			}
 		},

@@ -46,7 +46,7 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
 	// mode loses nothing on a process crash (kill -9), only on power loss.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_cache_size=-32000"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
 	dsn := "file:" + url.PathEscape(path) + "?"
 	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
 	if err != nil {
@@ -55,6 +55,15 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &Storage{w: w}
+	// SQLite keeps the page buffers of big transactions and scans (an
+	// import, a campaign's 100,000 ledger rows) for reuse; a soft limit on
+	// its heap (process-wide) makes it give them back, so that the daemon's
+	// memory does not grow with the size of the lists: measured peak RSS of
+	// a 100k-recipient send, 122 MB without it, 60 MB with it (as for 10k).
+	if _, err := w.ExecContext(ctx, "PRAGMA soft_heap_limit = 16777216"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err

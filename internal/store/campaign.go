@@ -1,0 +1,483 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// CampaignState is where a campaign is in its life. The allowed moves
+// between states are decided in one place, campaign.Transition; the store
+// only checks, in the same transaction as the change, that the campaign is
+// still in a state the move starts from.
+type CampaignState string
+
+// The states of a campaign.
+const (
+	Draft     CampaignState = "draft"
+	Scheduled CampaignState = "scheduled"
+	Sending   CampaignState = "sending"
+	Paused    CampaignState = "paused"
+	Sent      CampaignState = "sent"
+	Cancelled CampaignState = "cancelled"
+	Failed    CampaignState = "failed"
+)
+
+// Campaign is one send of an edition to some lists.
+type Campaign struct {
+	ID          int64
+	UUID        uuid.UUID
+	Name        string
+	EditionID   int64
+	EditionSlug string // filled when read
+	Subject     string
+	From        string // "Name <addr>"
+	ReplyTo     string
+	Filter      string // the attribute filter as written; see campaign.ParseFilter
+	State       CampaignState
+	StateReason string
+	SendAt      time.Time // zero unless scheduled
+	StartedAt   time.Time // when the recipients were fixed
+	FinishedAt  time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// ListIDs are the lists it goes to; Lists their names, filled when read.
+	ListIDs []int64
+	Lists   []string
+	// LeaseOwner is the engine sending it and LeaseUntil when its lease
+	// ends unless renewed; "" and zero when no engine holds it.
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// CreateCampaign creates a draft campaign and records its first transition.
+func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
+	if len(c.ListIDs) == 0 {
+		return errors.New("store: create campaign: no list")
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		t := now()
+		c.UUID, c.State, c.CreatedAt, c.UpdatedAt = uuid.New(), Draft, t, t
+		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (uuid, name, edition_id, subject, from_addr, reply_to,
+			filter, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.UUID.String(), c.Name, c.EditionID, c.Subject, c.From, c.ReplyTo, c.Filter, c.State, t, t)
+		if err != nil {
+			return err
+		}
+		if c.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		for _, l := range c.ListIDs {
+			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO campaign_lists (campaign_id, list_id) VALUES (?, ?)", c.ID, l); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, at)
+			VALUES (?, '', ?, 'created', ?)`, c.ID, c.State, t)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: create campaign: %w", err)
+	}
+	return nil
+}
+
+const campaignColumns = `c.id, c.uuid, c.name, c.edition_id, e.slug, c.subject, c.from_addr, c.reply_to, c.filter,
+	c.state, c.state_reason, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at, c.lease_owner, c.lease_until,
+	(SELECT group_concat(l.id || ':' || l.name, char(10)) FROM campaign_lists cl JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = c.id)`
+
+const campaignFrom = " FROM campaigns c JOIN editions e ON e.id = c.edition_id "
+
+func scanCampaign(row scanner) (*Campaign, error) {
+	var (
+		c                                 Campaign
+		sendAt, started, finished, leased sql.NullTime
+		lists                             sql.NullString
+	)
+	err := row.Scan(&c.ID, &c.UUID, &c.Name, &c.EditionID, &c.EditionSlug, &c.Subject, &c.From, &c.ReplyTo, &c.Filter,
+		&c.State, &c.StateReason, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &c.LeaseOwner, &leased, &lists)
+	if err != nil {
+		return nil, err
+	}
+	c.SendAt, c.StartedAt, c.FinishedAt, c.LeaseUntil = sendAt.Time, started.Time, finished.Time, leased.Time
+	for _, l := range strings.Split(lists.String, "\n") {
+		id, name, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		var n int64
+		fmt.Sscan(id, &n)
+		c.ListIDs = append(c.ListIDs, n)
+		c.Lists = append(c.Lists, name)
+	}
+	return &c, nil
+}
+
+// CampaignByID returns the campaign with this row id.
+func (s *Storage) CampaignByID(ctx context.Context, id int64) (*Campaign, error) {
+	return s.campaign(ctx, "c.id = ?", id)
+}
+
+// CampaignByUUID returns the campaign with this public identifier.
+func (s *Storage) CampaignByUUID(ctx context.Context, id uuid.UUID) (*Campaign, error) {
+	return s.campaign(ctx, "c.uuid = ?", id.String())
+}
+
+func (s *Storage) campaign(ctx context.Context, where string, arg any) (*Campaign, error) {
+	c, err := scanCampaign(s.r.QueryRowContext(ctx, "SELECT "+campaignColumns+campaignFrom+"WHERE "+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: campaign: %w", err)
+	}
+	return c, nil
+}
+
+// ErrAmbiguous is returned when a short reference matches several things.
+var ErrAmbiguous = errors.New("ambiguous")
+
+// FindCampaign returns the campaign that ref names: its UUID, a unique
+// prefix of it (4 characters or more), or its exact name.
+func (s *Storage) FindCampaign(ctx context.Context, ref string) (*Campaign, error) {
+	ref = strings.TrimSpace(ref)
+	if id, err := uuid.Parse(ref); err == nil {
+		return s.CampaignByUUID(ctx, id)
+	}
+	var found []*Campaign
+	q := "SELECT " + campaignColumns + campaignFrom + "WHERE c.name = ?"
+	args := []any{ref}
+	if len(ref) >= 4 && strings.Trim(strings.ToLower(ref), "0123456789abcdef-") == "" {
+		q = "SELECT " + campaignColumns + campaignFrom + "WHERE c.uuid LIKE ? OR c.name = ?"
+		args = []any{strings.ToLower(ref) + "%", ref}
+	}
+	err := s.each(ctx, q+" LIMIT 2", args, func(rows *sql.Rows) error {
+		c, err := scanCampaign(rows)
+		if err == nil {
+			found = append(found, c)
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("store: find campaign: %w", err)
+	case len(found) == 0:
+		return nil, ErrNotFound
+	case len(found) > 1:
+		return nil, ErrAmbiguous
+	}
+	return found[0], nil
+}
+
+// Campaigns returns every campaign, the newest first.
+func (s *Storage) Campaigns(ctx context.Context) ([]*Campaign, error) {
+	return s.campaigns(ctx, "ORDER BY c.created_at DESC, c.id DESC")
+}
+
+// CampaignsToSend returns the campaigns in state sending whose lease is free
+// or has expired at t: the ones an engine may take.
+func (s *Storage) CampaignsToSend(ctx context.Context, t time.Time) ([]*Campaign, error) {
+	return s.campaigns(ctx, "WHERE c.state = 'sending' AND (c.lease_owner = '' OR c.lease_until IS NULL OR c.lease_until < ?) ORDER BY c.id", t.UTC())
+}
+
+// DueCampaigns returns the scheduled campaigns whose send time is at or
+// before t.
+func (s *Storage) DueCampaigns(ctx context.Context, t time.Time) ([]*Campaign, error) {
+	return s.campaigns(ctx, "WHERE c.state = 'scheduled' AND c.send_at <= ? ORDER BY c.send_at, c.id", t.UTC())
+}
+
+func (s *Storage) campaigns(ctx context.Context, rest string, args ...any) ([]*Campaign, error) {
+	var out []*Campaign
+	err := s.each(ctx, "SELECT "+campaignColumns+campaignFrom+rest, args, func(rows *sql.Rows) error {
+		c, err := scanCampaign(rows)
+		if err == nil {
+			out = append(out, c)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: campaigns: %w", err)
+	}
+	return out, nil
+}
+
+// CampaignContent returns the edition source frozen when the campaign
+// started sending, and the folder of its media files. A campaign that has
+// not started has no content yet: ErrNotFound.
+func (s *Storage) CampaignContent(ctx context.Context, id int64) (content, dir string, err error) {
+	var c sql.NullString
+	err = s.r.QueryRowContext(ctx, "SELECT c.content, e.dir"+campaignFrom+"WHERE c.id = ?", id).Scan(&c, &dir)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !c.Valid {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("store: campaign content: %w", err)
+	}
+	return c.String, dir, nil
+}
+
+// UpdateCampaign saves what may change before a campaign starts: name,
+// subject, sender, reply-to, filter and lists. A campaign that has started
+// is ErrState.
+func (s *Storage) UpdateCampaign(ctx context.Context, c *Campaign) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE campaigns SET name = ?, subject = ?, from_addr = ?, reply_to = ?,
+			filter = ?, updated_at = ? WHERE id = ? AND state IN ('draft', 'scheduled')`,
+			c.Name, c.Subject, c.From, c.ReplyTo, c.Filter, now(), c.ID)
+		if err != nil {
+			return err
+		}
+		if oneRow(res) != nil {
+			return &StateError{To: c.State}
+		}
+		if len(c.ListIDs) == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM campaign_lists WHERE campaign_id = ?", c.ID); err != nil {
+			return err
+		}
+		for _, l := range c.ListIDs {
+			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO campaign_lists (campaign_id, list_id) VALUES (?, ?)", c.ID, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CampaignTransitionRecord is one recorded change of a campaign's state.
+type CampaignTransitionRecord struct {
+	From, To CampaignState
+	Cause    string
+	At       time.Time
+}
+
+// CampaignTransitions returns the history of a campaign's states, oldest first.
+func (s *Storage) CampaignTransitions(ctx context.Context, id int64) ([]CampaignTransitionRecord, error) {
+	var out []CampaignTransitionRecord
+	err := s.each(ctx, "SELECT from_state, to_state, cause, at FROM campaign_transitions WHERE campaign_id = ? ORDER BY id", []any{id},
+		func(rows *sql.Rows) error {
+			var r CampaignTransitionRecord
+			if err := rows.Scan(&r.From, &r.To, &r.Cause, &r.At); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	return out, err
+}
+
+// StateError is returned when a campaign is not in a state the requested
+// change starts from (someone else changed it meanwhile, or the change makes
+// no sense: resuming a sent campaign).
+type StateError struct {
+	Current CampaignState // "" when unknown
+	To      CampaignState
+}
+
+func (e *StateError) Error() string {
+	if e.Current == "" {
+		return fmt.Sprintf("campaign cannot become %s now", e.To)
+	}
+	return fmt.Sprintf("campaign is %s: it cannot become %s", e.Current, e.To)
+}
+
+// AttrCond is one condition of a campaign's filter on subscriber attributes,
+// compared without regard to case.
+type AttrCond struct {
+	Key    string
+	Negate bool // key != value
+	Value  string
+}
+
+// Transition is one change of a campaign's state.
+type Transition struct {
+	CampaignID int64
+	From       []CampaignState // the states it may start from
+	To         CampaignState
+	Cause      string // recorded in campaign_transitions
+	Reason     string // shown with the state (state_reason): why it is paused or failed
+	// SendAt is the send time, when To is Scheduled.
+	SendAt time.Time
+	// LeaseOwner, when set, requires the campaign's lease to be held by
+	// this owner: an engine ends or pauses only what it is sending.
+	LeaseOwner string
+	// Filter narrows the recipients when the campaign starts (To is
+	// Sending and its recipients are not fixed yet).
+	Filter []AttrCond
+}
+
+// TransitionCampaign applies tr in one transaction: it checks the current
+// state, changes it, records the transition with its cause, and does what
+// entering the new state implies:
+//
+//   - entering sending for the first time freezes the edition's source in
+//     the campaign and fixes its recipients (the ledger): one row per
+//     subscriber on its lists, deduplicated; a subscriber who is not active
+//     (unsubscribed, bounced, complained, pending) or who left the list gets
+//     a skipped row with the reason;
+//   - entering cancelled or failed skips the rows not yet sent (reason
+//     "cancelled" or "campaign-failed"), including rows left in flight by a
+//     crashed engine;
+//   - entering sent, cancelled or failed records the end time.
+//
+// It returns the state the campaign was in, or a *StateError.
+func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (CampaignState, error) {
+	var cur CampaignState
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		var until sql.NullTime
+		var started sql.NullTime
+		err := tx.QueryRowContext(ctx, "SELECT state, lease_owner, lease_until, started_at FROM campaigns WHERE id = ?", tr.CampaignID).
+			Scan(&cur, &owner, &until, &started)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, f := range tr.From {
+			ok = ok || f == cur
+		}
+		if !ok || tr.LeaseOwner != "" && owner != tr.LeaseOwner {
+			return &StateError{Current: cur, To: tr.To}
+		}
+		t := now()
+		set := "state = ?, state_reason = ?, updated_at = ?"
+		args := []any{tr.To, tr.Reason, t}
+		switch tr.To {
+		case Scheduled:
+			set += ", send_at = ?"
+			args = append(args, tr.SendAt.UTC())
+		case Sent, Cancelled, Failed:
+			set += ", finished_at = ?"
+			args = append(args, t)
+		}
+		if tr.To == Sending && !started.Valid {
+			set += ", started_at = ?, content = (SELECT source FROM editions WHERE id = campaigns.edition_id)"
+			args = append(args, t)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET "+set+" WHERE id = ?", append(args, tr.CampaignID)...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, at)
+			VALUES (?, ?, ?, ?, ?)`, tr.CampaignID, cur, tr.To, tr.Cause, t); err != nil {
+			return err
+		}
+		switch {
+		case tr.To == Sending && !started.Valid:
+			return fixRecipients(ctx, tx, tr.CampaignID, tr.Filter, t)
+		case tr.To == Cancelled || tr.To == Failed:
+			// Rows in flight belong to a live engine, which records their
+			// outcome; after a crash (no live lease) nobody will.
+			q := "UPDATE deliveries SET state = 'skipped', skip_reason = ?, updated_at = ? WHERE campaign_id = ? AND (state = 'queued'"
+			if owner == "" || !until.Valid || until.Time.Before(t) {
+				q += " OR state = 'sending'"
+			}
+			reason := "cancelled"
+			if tr.To == Failed {
+				reason = "campaign-failed"
+			}
+			_, err := tx.ExecContext(ctx, q+")", reason, t, tr.CampaignID)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		var se *StateError
+		if !errors.As(err, &se) && !errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("store: campaign transition: %w", err)
+		}
+		return cur, err
+	}
+	return cur, nil
+}
+
+// fixRecipients writes the ledger of a campaign that starts sending, in one
+// statement: 100,000 subscribers take well under a second and no memory in
+// Go. Delivery UUIDs are made from SQLite's randomblob (a CSPRNG); the CTE is
+// materialised so that each row's bytes are drawn once.
+func fixRecipients(ctx context.Context, tx *sql.Tx, campaignID int64, filter []AttrCond, t time.Time) error {
+	var conds []string
+	args := []any{campaignID}
+	for _, f := range filter {
+		op := "="
+		if f.Negate {
+			op = "!="
+		}
+		conds = append(conds, "lower(coalesce(json_extract(s.attributes, ?), '')) "+op+" lower(?)")
+		args = append(args, `$."`+f.Key+`"`, f.Value)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " AND " + strings.Join(conds, " AND ")
+	}
+	q := `WITH cand AS MATERIALIZED (
+		SELECT s.id AS sid, s.email AS email, s.status AS status, max(m.status = 'subscribed') AS on_list,
+			lower(hex(randomblob(16))) AS h
+		FROM list_members m JOIN subscribers s ON s.id = m.subscriber_id
+		WHERE m.list_id IN (SELECT list_id FROM campaign_lists WHERE campaign_id = ?)` + where + `
+		GROUP BY s.id)
+	INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, skip_reason, created_at, updated_at)
+	SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
+			substr('89ab', 1 + abs(random() % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12),
+		?, sid, email,
+		CASE WHEN status = 'active' AND on_list THEN 'queued' ELSE 'skipped' END,
+		CASE WHEN status != 'active' THEN status WHEN NOT on_list THEN 'left-list' ELSE '' END,
+		?, ?
+	FROM cand ORDER BY sid`
+	_, err := tx.ExecContext(ctx, q, append(args, campaignID, t, t)...)
+	return err
+}
+
+// AcquireLease makes owner the engine sending the campaign until until,
+// provided the campaign is sending and no other engine holds a live lease.
+// It reports whether owner now holds it.
+func (s *Storage) AcquireLease(ctx context.Context, campaignID int64, owner string, until time.Time) (bool, error) {
+	t := now()
+	res, err := s.w.ExecContext(ctx, `UPDATE campaigns SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'sending'
+		AND (lease_owner = '' OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`, owner, until.UTC(), campaignID, owner, t)
+	if err != nil {
+		return false, fmt.Errorf("store: acquire lease: %w", err)
+	}
+	return oneRow(res) == nil, nil
+}
+
+// RenewLease extends owner's lease. It reports false when the lease is lost
+// or the campaign is no longer sending (paused or cancelled by someone):
+// the engine then stops taking new deliveries.
+func (s *Storage) RenewLease(ctx context.Context, campaignID int64, owner string, until time.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, "UPDATE campaigns SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'sending'",
+		until.UTC(), campaignID, owner)
+	if err != nil {
+		return false, fmt.Errorf("store: renew lease: %w", err)
+	}
+	return oneRow(res) == nil, nil
+}
+
+// ReleaseLease gives up owner's lease, whatever the campaign's state.
+func (s *Storage) ReleaseLease(ctx context.Context, campaignID int64, owner string) error {
+	_, err := s.w.ExecContext(ctx, "UPDATE campaigns SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ?", campaignID, owner)
+	if err != nil {
+		return fmt.Errorf("store: release lease: %w", err)
+	}
+	return nil
+}
+
+// CopyCampaign makes a new draft campaign with c's edition, lists, subject,
+// sender and filter, named name: each firing of a recurring campaign sends
+// such a copy.
+func (s *Storage) CopyCampaign(ctx context.Context, c *Campaign, name string) (*Campaign, error) {
+	cp := &Campaign{Name: name, EditionID: c.EditionID, Subject: c.Subject, From: c.From, ReplyTo: c.ReplyTo,
+		Filter: c.Filter, ListIDs: c.ListIDs}
+	if err := s.CreateCampaign(ctx, cp); err != nil {
+		return nil, err
+	}
+	return s.CampaignByID(ctx, cp.ID)
+}

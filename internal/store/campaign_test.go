@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// campaignWith makes a list of n active subscribers, an edition and a draft
+// campaign to the list.
+func campaignWith(t *testing.T, s *Storage, n int) *Campaign {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		if err := s.AddSubscriber(ctx, &Subscriber{Email: fmt.Sprintf("s%d@example.org", i), Status: Active}, []string{"L"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, _ := s.ListByName(ctx, "L")
+	ed := &Edition{Slug: "e1", Title: "T", Source: "src"}
+	if created, err := s.SaveEdition(ctx, ed); err != nil || !created {
+		t.Fatal(created, err)
+	}
+	c := &Campaign{Name: "C", EditionID: ed.ID, Subject: "S", From: "a@example.org", ListIDs: []int64{l.ID}}
+	if err := s.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestSaveEditionBySlug(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	a := &Edition{Slug: "x", Title: "one", Source: "1"}
+	s.SaveEdition(ctx, a)
+	b := &Edition{Slug: "x", Title: "two", Source: "2"}
+	created, err := s.SaveEdition(ctx, b)
+	if err != nil || created || b.ID != a.ID || b.UUID != a.UUID {
+		t.Fatalf("second save: created %v, id %d/%d, err %v; want the same edition updated", created, b.ID, a.ID, err)
+	}
+	got, _ := s.EditionBySlug(ctx, "x")
+	if got.Source != "2" || got.Title != "two" {
+		t.Errorf("EditionBySlug = %+v", got)
+	}
+}
+
+func TestStartFixesLedgerWithUUIDs(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	c := campaignWith(t, s, 50)
+	if _, err := s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	content, _, err := s.CampaignContent(ctx, c.ID)
+	if err != nil || content != "src" {
+		t.Errorf("frozen content %q, %v", content, err)
+	}
+	seen := map[uuid.UUID]bool{}
+	s.CampaignDeliveries(ctx, c.ID, "", func(d *Delivery) error {
+		if d.UUID.Version() != 4 || d.UUID.Variant() != uuid.RFC4122 || seen[d.UUID] {
+			t.Errorf("delivery UUID %s: version %d variant %v, seen %v", d.UUID, d.UUID.Version(), d.UUID.Variant(), seen[d.UUID])
+		}
+		seen[d.UUID] = true
+		return nil
+	})
+	if len(seen) != 50 {
+		t.Errorf("%d deliveries, want 50", len(seen))
+	}
+	// Resuming later does not fix the recipients again.
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: "t"})
+	s.AddSubscriber(ctx, &Subscriber{Email: "late@example.org", Status: Active}, []string{"L"}, false)
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Paused}, To: Sending, Cause: "t"})
+	if n, _ := s.CampaignDeliveryCounts(ctx, c.ID); n.Total != 50 {
+		t.Errorf("after resume: %d deliveries, want the 50 fixed at start", n.Total)
+	}
+	var se *StateError
+	if _, err := s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); !errors.As(err, &se) || se.Current != Sending {
+		t.Errorf("transition from the wrong state: %v", err)
+	}
+}
+
+func TestLeaseAndClaim(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	c := campaignWith(t, s, 5)
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"})
+	now := time.Now()
+	if ok, _ := s.AcquireLease(ctx, c.ID, "a", now.Add(150*time.Millisecond)); !ok {
+		t.Fatal("a could not take a free lease")
+	}
+	if ok, _ := s.AcquireLease(ctx, c.ID, "b", now.Add(time.Minute)); ok {
+		t.Fatal("b took a live lease")
+	}
+	if _, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, now); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("claim without the lease: %v, want ErrLeaseLost", err)
+	}
+	ds, err := s.ClaimDeliveries(ctx, c.ID, "a", 2, now)
+	if err != nil || len(ds) != 2 || ds[0].Subscriber == nil {
+		t.Fatalf("claim: %d, %v", len(ds), err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if ok, _ := s.AcquireLease(ctx, c.ID, "b", time.Now().Add(time.Minute)); !ok {
+		t.Fatal("b could not take an expired lease")
+	}
+	if ok, _ := s.RenewLease(ctx, c.ID, "a", time.Now().Add(time.Minute)); ok {
+		t.Error("a renewed a lease it lost")
+	}
+	n, err := s.RecoverInFlight(ctx, c.ID, "b")
+	if err != nil || n != 2 {
+		t.Errorf("RecoverInFlight = %d, %v; want 2", n, err)
+	}
+	// a's late results change nothing: b owns those rows now.
+	s.RecordResults(ctx, []Result{{DeliveryID: ds[0].ID, Outcome: OutcomeSent, At: time.Now()}})
+	if cnt, _ := s.CampaignDeliveryCounts(ctx, c.ID); cnt.ByState[Queued] != 5 || cnt.Duplicates != 2 {
+		t.Errorf("counts %v, duplicates %d; want 5 queued, 2 duplicates", cnt.ByState, cnt.Duplicates)
+	}
+	// Pausing stops claims at once.
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: "staff"})
+	if _, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, time.Now()); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("claim of a paused campaign: %v", err)
+	}
+}
+
+func TestAdvanceScheduleOnce(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	at := time.Now().Add(-time.Minute).Truncate(time.Second)
+	sch := &Schedule{Spec: "0 9 * * *", Kind: ScheduleReminder, Reminder: "r", NextAt: at}
+	if err := s.CreateSchedule(ctx, sch); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := s.DueSchedules(ctx, time.Now())
+	if len(due) != 1 {
+		t.Fatalf("%d due", len(due))
+	}
+	next := time.Now().Add(time.Hour)
+	first, _ := s.AdvanceSchedule(ctx, sch.ID, due[0].NextAt, next, true)
+	second, _ := s.AdvanceSchedule(ctx, sch.ID, due[0].NextAt, next, true)
+	if !first || second {
+		t.Errorf("AdvanceSchedule claimed %v then %v; want true then false", first, second)
+	}
+	if next, _ := s.NextScheduleAt(ctx); next.IsZero() {
+		t.Error("NextScheduleAt found nothing")
+	}
+}
