@@ -1,30 +1,187 @@
 // Package web is Bulletin's HTTP side: public pages, admin console, JSON API
 // and the health endpoint, all in the one route table of routes.go.
+//
+// Public pages (unsubscribe, preferences, subscribe, confirmation, web view,
+// archive, media) need no login: the signed token in their URL is the
+// credential, and a GET never changes anything (invariant 5). The admin
+// console under /admin/ needs a session cookie and a CSRF token on every
+// form; the JSON API under /api/v1/ needs a bearer token.
 package web
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
+	"golang.org/x/time/rate"
+
+	"bulletin/internal/campaign"
 	"bulletin/internal/config"
+	"bulletin/internal/links"
+	"bulletin/internal/outgoing"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
 )
 
-// Server holds what the handlers need.
+// Mailer sends one message: the confirmation mail of the subscribe form.
+// The SMTP and outbox transports satisfy it.
+type Mailer interface {
+	Send(ctx context.Context, m *outgoing.Message) (outgoing.Receipt, error)
+}
+
+// Waker is the campaign engine as the web side sees it: something to wake
+// when a campaign should start sending now.
+type Waker interface{ Wake() }
+
+// unclosable lends the mailer to code that wants a campaign.Sender (test
+// sends): the daemon owns the transport and closes it at shutdown, never
+// a request.
+type unclosable struct{ Mailer }
+
+// Close does nothing: see unclosable.
+func (unclosable) Close() error { return nil }
+
+var _ campaign.Sender = unclosable{}
+
+// Options are what the web side is built from.
+type Options struct {
+	Config *config.Config
+	Store  *store.Storage
+	Signer *token.Signer
+	Log    *slog.Logger
+	// Mailer sends the subscribe form's confirmation mails; nil closes
+	// the form (it says so) rather than leave people waiting for a mail.
+	Mailer Mailer
+	// Health are the checks /healthz runs besides the store's, by name
+	// ("relay", "mailbox"). A nil error is healthy.
+	Health map[string]func(context.Context) error
+	// Content renders editions (previews, test sends, web views) with the
+	// configured layout; nil turns those pages off.
+	Content *campaign.Content
+	// Engine is woken when a campaign is sent now or resumed, so that it
+	// starts at once rather than at its next look; nil leaves it to that.
+	Engine Waker
+	// EngineOptions are the engine's rate, quotas and quiet hours, for the
+	// estimated end of a campaign.
+	EngineOptions campaign.Options
+	// Metrics serves /metrics (package metrics); nil answers 404.
+	Metrics http.Handler
+	// Now is the clock; nil means time.Now. Tests move it.
+	Now func() time.Time
+}
+
+// Server holds what the handlers need. It is safe for concurrent use.
 type Server struct {
 	cfg    *config.Config
 	store  *store.Storage
 	signer *token.Signer
+	links  *links.Links
 	log    *slog.Logger
+	mailer Mailer
+	health map[string]func(context.Context) error
+	now    func() time.Time
+
+	metricsHandler http.Handler // /metrics
+
+	content   *campaign.Content
+	engine    Waker
+	engineOpt campaign.Options
+	webViews  webViews
+
+	views *views
+	loc   *time.Location // schedule.timezone: how dates are shown and read
+	https bool           // public_url is https: cookies are Secure and __Host-
+	// csp is the Content-Security-Policy of ordinary pages, computed once.
+	csp string
+	// frameOrigin is the organisation's web site origin, allowed to frame
+	// the subscribe form (/subscribe/embed) and nothing else.
+	frameOrigin string
+
+	// Rate limits, in memory and bounded (see limiter).
+	subscribeIP  *limiter // subscribe form posts per client IP
+	confirmMail  *limiter // confirmation mails per address
+	loginIP      *limiter // login attempts per client IP
+	loginAccount *limiter // failed logins per account
 }
 
-// New returns the web server's handlers over the given parts.
-func New(cfg *config.Config, st *store.Storage, signer *token.Signer, log *slog.Logger) *Server {
-	return &Server{cfg: cfg, store: st, signer: signer, log: log}
+// New returns the web server over the given parts.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Store == nil || o.Signer == nil {
+		return nil, fmt.Errorf("web: config, store and signer are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	loc, err := time.LoadLocation(o.Config.Schedule.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("web: schedule.timezone: %w", err)
+	}
+	v, err := loadViews()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    o.Config,
+		store:  o.Store,
+		signer: o.Signer,
+		links:  links.New(o.Config.Server.PublicURL, o.Signer),
+		log:    o.Log,
+		mailer: o.Mailer,
+		health: o.Health,
+		now:    o.Now,
+
+		metricsHandler: o.Metrics,
+
+		content:   o.Content,
+		engine:    o.Engine,
+		engineOpt: o.EngineOptions,
+
+		views: v,
+		loc:   loc,
+		https: strings.HasPrefix(o.Config.Server.PublicURL, "https://"),
+		// A person who made a typo tries again a few times; a bot posting
+		// hundreds of addresses is held to one every few minutes.
+		subscribeIP: newLimiter(rate.Every(2*time.Minute), 5, 10000),
+		// One confirmation mail per address per quarter hour, whoever asks:
+		// the form must not become a way to flood someone's mailbox.
+		confirmMail:  newLimiter(rate.Every(15*time.Minute), 1, 10000),
+		loginIP:      newLimiter(rate.Every(time.Minute), 10, 10000),
+		loginAccount: newLimiter(rate.Every(5*time.Minute), 5, 10000),
+	}
+	s.csp, s.frameOrigin = policies(o.Config)
+	return s, nil
 }
 
-// Handler returns the root handler.
+// Handler returns the root handler: the route table inside the headers every
+// response carries.
 func (s *Server) Handler() http.Handler {
-	return s.routes()
+	return s.secure(s.routes())
+}
+
+// origin returns the scheme://host of an absolute http(s) URL, or "".
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// policies returns the Content-Security-Policy of the pages and the origin
+// allowed to frame the embeddable subscribe form.
+func policies(cfg *config.Config) (csp, frame string) {
+	img := "'self' data:"
+	if o := origin(cfg.Organisation.LogoURL); o != "" {
+		img += " " + o
+	}
+	csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img +
+		"; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+	return csp, origin(cfg.Organisation.Website)
 }

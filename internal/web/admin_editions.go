@@ -1,0 +1,298 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"bulletin/internal/campaign"
+	"bulletin/internal/edition"
+	"bulletin/internal/render"
+	"bulletin/internal/store"
+)
+
+// maxEditionSource bounds an edition's source posted from the console.
+const maxEditionSource = 1 << 20
+
+type editionsData struct {
+	Editions []*store.Edition
+	Source   string
+	Errors   []string // the parser's, one per problem, with its line
+}
+
+// editionsPage lists the editions, with a form to paste a new one.
+func (s *Server) editionsPage(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	src := strings.Replace(newEditionTemplate, "DATE", s.now().In(s.loc).Format("2006-01-02"), 1)
+	s.showEditions(w, r, sess, http.StatusOK, editionsData{Source: src})
+}
+
+func (s *Server) showEditions(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, d editionsData) {
+	var err error
+	if d.Editions, err = s.store.Editions(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, code, "admin/editions", s.adminPage(r, sess, "editions", "editions.title", d))
+}
+
+// newEditionTemplate is the source a new edition starts from.
+const newEditionTemplate = `---
+title: Lettre d’information n° 1
+subject: "La lettre : n° 1"
+date: DATE
+preheader: Les nouvelles du trimestre
+---
+
+::: edito title="Édito" signature="Prénom NOM"
+Le mot de la présidente.
+:::
+
+# Sur le terrain
+
+::: article title="Un titre"
+Le texte de l’article.
+:::
+`
+
+// parseErrors lists an edition's parse errors for a page.
+func parseErrors(err error) []string {
+	var list edition.ErrorList
+	if errors.As(err, &list) {
+		out := make([]string, len(list))
+		for i, e := range list {
+			out[i] = e.Error()
+		}
+		return out
+	}
+	return []string{err.Error()}
+}
+
+// createEdition stores a new edition pasted in the console. Its slug comes
+// from its front matter or its title; it has no media folder (images are
+// then full URLs; an edition with images next to it is added with
+// "bulletin edition add FILE").
+func (s *Server) createEdition(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	src := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+	d := editionsData{Source: src}
+	if len(src) > maxEditionSource {
+		d.Errors = []string{"edition: more than 1 MB"}
+		s.showEditions(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	ed, err := edition.Parse("edition", []byte(src))
+	if err != nil {
+		d.Errors = parseErrors(err)
+		s.showEditions(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	slug := ed.Slug
+	if slug == "" || slug == "edition" {
+		slug = edition.Slugify(ed.Title)
+	}
+	if slug == "" {
+		d.Errors = []string{"edition: give it a title or a slug in its front matter"}
+		s.showEditions(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	if _, err := s.store.EditionBySlug(r.Context(), slug); err == nil {
+		d.Errors = []string{"edition: an edition named " + slug + " exists: open it to change it, or give this one another slug"}
+		s.showEditions(w, r, sess, http.StatusConflict, d)
+		return
+	}
+	se := &store.Edition{Slug: slug, Title: ed.Title, Source: src}
+	if _, err := s.store.SaveEdition(r.Context(), se); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirectOK(w, r, "/admin/editions/"+slug, "edition_saved")
+}
+
+type editionData struct {
+	Edition  *store.Edition
+	Source   string
+	Errors   []string
+	Findings []render.Finding
+	Blocking bool
+	Text     string // the plain-text part, as a reader's mail client shows it
+	CanSend  bool   // test sends possible (a transport is configured)
+	TestTo   string
+	Result   []string // outcome of a test send, one line per address
+}
+
+// editionOf returns the edition of the {slug} path value, or answers 404.
+func (s *Server) editionOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.Edition, bool) {
+	se, err := s.store.EditionBySlug(r.Context(), r.PathValue("slug"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
+		return nil, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return se, true
+}
+
+// editionPage shows an edition: its source to edit, its preview as HTML (a
+// sandboxed frame) and as text, the check's findings and the test send.
+func (s *Server) editionPage(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	se, ok := s.editionOf(w, r, sess)
+	if !ok {
+		return
+	}
+	d := &editionData{Edition: se, Source: se.Source, TestTo: sess.User.Email}
+	s.showEdition(w, r, sess, http.StatusOK, d)
+}
+
+func (s *Server) showEdition(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, d *editionData) {
+	d.CanSend = s.mailer != nil && s.content != nil
+	if d.Errors == nil && s.content != nil {
+		ed, err := campaign.ParseStored(&store.Edition{Slug: d.Edition.Slug, Source: d.Source, Dir: d.Edition.Dir})
+		if err != nil {
+			d.Errors = parseErrors(err)
+		} else {
+			d.Findings = render.Check(s.content.Templates, ed)
+			d.Blocking = render.HasErrors(d.Findings)
+			if p, err := s.content.Templates.Prepare(ed); err == nil {
+				d.Text = string(p.Render(previewRecipient(sess.User)).Text)
+			}
+		}
+	}
+	s.render(w, r, code, "admin/edition", s.adminPage(r, sess, "editions", "editions.edit_title", d))
+}
+
+// saveEdition saves the edition's source; one that does not parse is shown
+// again with its errors, and not saved (invariant 6).
+func (s *Server) saveEdition(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	se, ok := s.editionOf(w, r, sess)
+	if !ok {
+		return
+	}
+	src := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+	d := &editionData{Edition: se, Source: src, TestTo: sess.User.Email}
+	if len(src) > maxEditionSource {
+		d.Errors = []string{"edition: more than 1 MB"}
+		s.showEdition(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	ed, err := campaign.ParseStored(&store.Edition{Slug: se.Slug, Source: src, Dir: se.Dir})
+	if err != nil {
+		d.Errors = parseErrors(err)
+		s.showEdition(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	se.Source, se.Title = src, ed.Title
+	if _, err := s.store.SaveEdition(r.Context(), se); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirectOK(w, r, "/admin/editions/"+se.Slug, "edition_saved")
+}
+
+// previewRecipient is who previews are personalised for: the staff member.
+func previewRecipient(u *store.User) render.Recipient {
+	first, last, _ := strings.Cut(u.Name, " ")
+	return render.Recipient{Email: u.Email, FirstName: first, LastName: last, UnsubscribeURL: "#", WebViewURL: "#"}
+}
+
+// previewPolicy is the Content-Security-Policy of a rendered edition: its
+// own inline styles and images from anywhere, no script at all, shown only
+// in frames of the console.
+const previewPolicy = "default-src 'none'; img-src * data:; style-src 'unsafe-inline'; font-src *; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+// editionPreview renders the edition as a reader's mail client shows it:
+// GET the saved source, POST a draft from the edit form (its "preview"
+// button targets the frame, so that staff see a change before saving).
+// ?format=text gives the plain-text part.
+//
+// The console shows it in <iframe sandbox="allow-same-origin">: same
+// origin so that the frame's request carries the session cookie, and no
+// allow-scripts, which with previewPolicy's lack of any script source keeps
+// an edition's markup from running anything on the console's origin.
+func (s *Server) editionPreview(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	se, ok := s.editionOf(w, r, sess)
+	if !ok {
+		return
+	}
+	src := se.Source
+	if r.Method == http.MethodPost {
+		src = strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+	}
+	if s.content == nil {
+		http.Error(w, "preview unavailable: no layout loaded", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", previewPolicy)
+	w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	ed, err := campaign.ParseStored(&store.Edition{Slug: se.Slug, Source: src, Dir: se.Dir})
+	var p *render.Prepared
+	if err == nil {
+		p, err = s.content.Templates.Prepare(ed)
+	}
+	if err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		w.Write([]byte(err.Error() + "\n"))
+		return
+	}
+	m := p.Render(previewRecipient(sess.User))
+	if r.URL.Query().Get("format") == "text" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(m.Text)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(m.HTML)
+}
+
+// testEdition sends test copies of the saved edition to the given
+// addresses (subject "[TEST] …", kept out of every report).
+func (s *Server) testEdition(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	se, ok := s.editionOf(w, r, sess)
+	if !ok {
+		return
+	}
+	d := &editionData{Edition: se, Source: se.Source, TestTo: r.PostFormValue("to")}
+	d.Result = s.sendTests(r, se, nil, d.TestTo)
+	s.showEdition(w, r, sess, http.StatusOK, d)
+}
+
+// sendTests sends test copies of an edition (as campaign c when given) and
+// returns one line per address saying what happened.
+func (s *Server) sendTests(r *http.Request, se *store.Edition, c *store.Campaign, to string) []string {
+	p := s.newPage(r, "", nil)
+	if s.content == nil || s.mailer == nil {
+		return []string{p.T("editions.test_unavailable")}
+	}
+	var addrs []string
+	for _, a := range strings.FieldsFunc(to, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+		addrs = append(addrs, a)
+	}
+	if len(addrs) == 0 || len(addrs) > 10 {
+		return []string{p.T("editions.test_addresses")}
+	}
+	ed, err := campaign.ParseStored(se)
+	if err != nil {
+		return parseErrors(err)
+	}
+	if fs := render.Check(s.content.Templates, ed); render.HasErrors(fs) {
+		return []string{p.T("editions.blocking")}
+	}
+	if c == nil {
+		c = &store.Campaign{EditionSlug: se.Slug, Subject: ed.Subject}
+	}
+	comp, err := s.content.EditionComposer(c, ed)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	replies, errs := campaign.SendTests(r.Context(), unclosable{s.mailer}, comp, addrs)
+	var out []string
+	for i, a := range addrs {
+		if errs[i] != nil {
+			out = append(out, a+" : "+p.T("editions.test_failed")+" ("+errs[i].Error()+")")
+			continue
+		}
+		out = append(out, a+" : "+p.T("editions.test_sent")+" ("+replies[i]+")")
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"bulletin/internal/store"
+)
+
+// flashes are the messages a console page shows after a redirect, named by
+// ?ok=KEY. Only these keys are shown, so the query cannot put words on the
+// page.
+var flashes = map[string]bool{
+	"list_created": true, "list_saved": true, "list_deleted": true,
+	"subscriber_added": true, "subscriber_saved": true, "subscriber_unsubscribed": true, "subscriber_erased": true,
+	"user_created": true, "user_deleted": true, "user_saved": true, "password_changed": true,
+	"token_revoked": true,
+	"edition_saved": true, "campaign_created": true, "campaign_saved": true, "campaign_scheduled": true,
+	"campaign_paused": true, "campaign_resumed": true, "campaign_cancelled": true, "campaign_started": true,
+	"test_sent": true,
+}
+
+// adminPage returns the page data of a console page.
+func (s *Server) adminPage(r *http.Request, sess *store.Session, nav, title string, data any) *page {
+	p := s.newPage(r, title, data)
+	p.User, p.CSRF, p.Nav = sess.User, sess.CSRF, nav
+	if ok := r.URL.Query().Get("ok"); flashes[ok] {
+		p.Flash = "flash." + ok
+	}
+	return p
+}
+
+// adminError shows a console page saying what went wrong.
+func (s *Server) adminError(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, key string) {
+	p := s.adminPage(r, sess, "", "error.title", map[string]string{"Message": key})
+	s.render(w, r, code, "admin/error", p)
+}
+
+// redirectOK sends the browser to path with a flash message (Post/Redirect/Get).
+func redirectOK(w http.ResponseWriter, r *http.Request, path, flash string) {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, path+sep+"ok="+flash, http.StatusSeeOther)
+}
+
+// navEntry is one entry of the console's menu. Adding a page to the
+// console is one line here and one route in routes.go.
+type navEntry struct {
+	Key   string // matched against page.Nav to mark the current page
+	Path  string
+	Label string // message key
+	Icon  string // a character shown before the label
+	Admin bool   // shown to admins only
+	Sep   bool   // a separator before it
+}
+
+// nav is the console's menu, in order.
+var nav = []navEntry{
+	{Key: "dashboard", Path: "/admin/", Label: "nav.dashboard", Icon: "◧"},
+	{Key: "editions", Path: "/admin/editions", Label: "nav.editions", Icon: "✎"},
+	{Key: "campaigns", Path: "/admin/campaigns", Label: "nav.campaigns", Icon: "➤"},
+	{Key: "lists", Path: "/admin/lists", Label: "nav.lists", Icon: "☰", Sep: true},
+	{Key: "subscribers", Path: "/admin/subscribers", Label: "nav.subscribers", Icon: "☺"},
+	{Key: "form", Path: "/admin/form", Label: "nav.form", Icon: "✉"},
+	{Key: "reports", Path: "/admin/reports", Label: "nav.reports", Icon: "▤", Sep: true},
+	{Key: "users", Path: "/admin/users", Label: "nav.users", Icon: "☻", Admin: true, Sep: true},
+	{Key: "settings", Path: "/admin/settings", Label: "nav.settings", Icon: "⚙", Admin: true},
+}
+
+// Menu returns the menu entries the user may see.
+func (p *page) Menu() []navEntry {
+	var out []navEntry
+	for _, e := range nav {
+		if !e.Admin || p.IsAdmin() {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"bulletin/internal/campaign"
+	"bulletin/internal/edition"
+	"bulletin/internal/render"
+	"bulletin/internal/store"
+)
+
+// This file holds what the console and the API share about campaigns: the
+// checks and the state changes, in the words of the campaign package.
+
+// errBlocked is an edition whose check found errors: it cannot be sent.
+var errBlocked = errors.New("the edition has errors: fix them before sending")
+
+// errPast is a send time not in the future.
+var errPast = errors.New("the send time is in the past")
+
+// newCampaign creates a draft campaign of a stored edition. The edition is
+// named by its slug only: campaign.Create also reads edition files, which
+// is right for the command line and wrong for a web form, so a slug that is
+// not a stored edition, or that names a file where the daemon runs, is
+// refused before it gets there.
+func (s *Server) newCampaign(ctx context.Context, spec campaign.Spec) (*store.Campaign, error) {
+	if spec.Edition == "" || edition.Slugify(spec.Edition) != spec.Edition {
+		return nil, fmt.Errorf("unknown edition %q", spec.Edition)
+	}
+	if _, err := s.store.EditionBySlug(ctx, spec.Edition); err != nil {
+		return nil, fmt.Errorf("edition %q: %w", spec.Edition, err)
+	}
+	if fi, err := os.Stat(spec.Edition); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("edition %q: a file of that name sits where the daemon runs; rename the edition", spec.Edition)
+	}
+	return campaign.Create(ctx, s.store, spec)
+}
+
+// checkEdition renders the campaign's edition with the layout and returns
+// the findings; errors among them block scheduling and sending.
+func (s *Server) checkEdition(ctx context.Context, c *store.Campaign) ([]render.Finding, error) {
+	if s.content == nil {
+		return nil, errors.New("no layout loaded: the daemon cannot render editions")
+	}
+	se, err := s.store.EditionByID(ctx, c.EditionID)
+	if err != nil {
+		return nil, err
+	}
+	ed, err := campaign.ParseStored(se)
+	if err != nil {
+		return nil, err
+	}
+	return render.Check(s.content.Templates, ed), nil
+}
+
+// action is one state change staff may ask for.
+type action string
+
+// The actions on a campaign.
+const (
+	actSchedule   action = "schedule"
+	actSend       action = "send"
+	actPause      action = "pause"
+	actResume     action = "resume"
+	actCancel     action = "cancel"
+	actUnschedule action = "unschedule"
+)
+
+// act applies an action to c on behalf of who ("console: a@b.fr", "api:
+// token name"). A schedule needs at; schedule and send first check the
+// edition. The engine is woken when the campaign starts sending.
+func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.Time, who string) error {
+	// The campaign package allows every move that makes sense for some
+	// cause ("resume" and "send now" are both → sending); each button means
+	// one of them only, from the states it is shown in.
+	from := map[action][]store.CampaignState{
+		actSchedule:   {store.Draft, store.Scheduled},
+		actSend:       {store.Draft, store.Scheduled},
+		actPause:      {store.Sending},
+		actResume:     {store.Paused},
+		actCancel:     {store.Draft, store.Scheduled, store.Sending, store.Paused},
+		actUnschedule: {store.Scheduled},
+	}[a]
+	if !slices.Contains(from, c.State) && from != nil {
+		return &store.StateError{Current: c.State, To: map[action]store.CampaignState{actSchedule: store.Scheduled,
+			actSend: store.Sending, actPause: store.Paused, actResume: store.Sending, actCancel: store.Cancelled,
+			actUnschedule: store.Draft}[a]}
+	}
+	ch := campaign.Change{Cause: who + " " + string(a)}
+	switch a {
+	case actSchedule, actSend:
+		if a == actSchedule {
+			if !at.After(s.now()) {
+				return errPast
+			}
+			ch.To, ch.SendAt = store.Scheduled, at
+			ch.Cause += " " + at.In(s.loc).Format("2006-01-02 15:04 MST")
+		} else {
+			ch.To = store.Sending
+		}
+		fs, err := s.checkEdition(ctx, c)
+		if err != nil {
+			return err
+		}
+		if render.HasErrors(fs) {
+			return errBlocked
+		}
+	case actPause:
+		ch.To, ch.Reason = store.Paused, "paused by staff"
+	case actResume:
+		ch.To = store.Sending
+	case actCancel:
+		ch.To, ch.Reason = store.Cancelled, "cancelled by staff"
+	case actUnschedule:
+		ch.To = store.Draft
+	default:
+		return fmt.Errorf("unknown action %q", a)
+	}
+	if err := campaign.Transition(ctx, s.store, c, ch); err != nil {
+		return err
+	}
+	if ch.To == store.Sending && s.engine != nil {
+		s.engine.Wake()
+	}
+	return nil
+}
+
+// parseSendTime reads a send time in the schedule's time zone: the
+// datetime-local form ("2026-01-15T09:00", seconds allowed), the command
+// line's "2026-01-15 09:00", or RFC 3339 with its own offset.
+func (s *Server) parseSendTime(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, s.loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("send time %q: expected YYYY-MM-DDTHH:MM in %s", v, s.loc)
+}
+
+// campaignFigures is a campaign's progress as pages and the API show it.
+type campaignFigures struct {
+	State        store.CampaignState `json:"state"`
+	Reason       string              `json:"reason,omitempty"`
+	Recipients   int                 `json:"recipients"`
+	Sent         int                 `json:"sent"`
+	Failed       int                 `json:"failed"`
+	Skipped      int                 `json:"skipped"`
+	Pending      int                 `json:"pending"`
+	Duplicates   int                 `json:"duplicates"`
+	Percent      int                 `json:"percent"` // of the recipients done
+	SendAt       time.Time           `json:"send_at,omitzero"`
+	StartedAt    time.Time           `json:"started_at,omitzero"`
+	FinishedAt   time.Time           `json:"finished_at,omitzero"`
+	EstimatedEnd time.Time           `json:"estimated_end,omitzero"`
+	Waiting      string              `json:"waiting,omitempty"` // why nothing goes out now
+}
+
+func (s *Server) figures(ctx context.Context, c *store.Campaign) (*campaignFigures, error) {
+	st, err := campaign.CampaignStatus(ctx, s.store, c, s.engineOpt)
+	if err != nil {
+		return nil, err
+	}
+	n := st.Counts
+	f := &campaignFigures{
+		State: c.State, Reason: c.StateReason, Recipients: n.Total, Sent: n.ByState[store.Delivered],
+		Failed: n.ByState[store.Undelivered], Skipped: n.ByState[store.Skipped], Pending: n.Pending(),
+		Duplicates: n.Duplicates, SendAt: c.SendAt.UTC(), StartedAt: c.StartedAt.UTC(), FinishedAt: c.FinishedAt.UTC(),
+		EstimatedEnd: st.EstimatedEnd.UTC(), Waiting: st.Waiting,
+	}
+	if n.Total > 0 {
+		f.Percent = (n.Total - f.Pending) * 100 / n.Total
+	}
+	return f, nil
+}

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+
+	"bulletin/internal/token"
+)
+
+// Purposes of the tokens the web side signs for its own forms, kept apart
+// from the link tokens by the purpose in the MAC.
+const (
+	purposeLogin       token.Purpose = "web-login"       // the login form
+	purposeSubscribe   token.Purpose = "web-subscribe"   // the subscribe form of this site
+	purposeSnippet     token.Purpose = "web-snippet"     // the form pasted in the organisation's site
+	purposeResubscribe token.Purpose = "web-resubscribe" // the "resubscribe" button after unsubscribing
+)
+
+// Form token ages. A person takes more than two seconds to type an address;
+// a bot filling the form the moment it loads does not. A form left open all
+// day still works.
+const (
+	formMinAge = 2 * time.Second
+	formMaxAge = 24 * time.Hour
+	// resubscribeMaxAge bounds how long after unsubscribing the
+	// "resubscribe" button works: it is for a mistake noticed at once.
+	resubscribeMaxAge = time.Hour
+)
+
+// formToken signs the time a form was shown, bound to extra (a subscriber's
+// UUID, or nothing).
+func (s *Server) formToken(p token.Purpose, extra []byte) string {
+	payload := binary.BigEndian.AppendUint64(nil, uint64(s.now().Unix()))
+	return s.signer.Sign(p, append(payload, extra...))
+}
+
+// checkFormToken reports whether tok is a form token of purpose p for extra,
+// between minAge and maxAge old.
+func (s *Server) checkFormToken(p token.Purpose, tok string, extra []byte, minAge, maxAge time.Duration) bool {
+	payload, err := s.signer.Verify(p, tok)
+	if err != nil || len(payload) != 8+len(extra) || !bytes.Equal(payload[8:], extra) {
+		return false
+	}
+	shown := time.Unix(int64(binary.BigEndian.Uint64(payload[:8])), 0)
+	age := s.now().Sub(shown)
+	// A second of slack: the stamp is in whole seconds.
+	return age >= minAge-time.Second && age <= maxAge
+}
+
+// snippetToken signs the form the admin console gives for pasting into the
+// organisation's own site. It has no age: the page it is pasted in is
+// static. Bots that scrape it still meet the honeypot, the rate limits and
+// double opt-in.
+func (s *Server) snippetToken() string {
+	return s.signer.Sign(purposeSnippet, []byte("v1"))
+}
+
+func (s *Server) checkSnippetToken(tok string) bool {
+	p, err := s.signer.Verify(purposeSnippet, tok)
+	return err == nil && string(p) == "v1"
+}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"bulletin/internal/render"
+	"bulletin/internal/store"
+)
+
+// mediaTypes are the files served next to an edition: images and PDF.
+// Anything else in the folder (the edition's source, an HTML file) is not
+// served, so that nothing from it runs on this site's origin.
+var mediaTypes = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".pdf": "application/pdf",
+}
+
+// media serves a file next to an edition (/media/{slug}/{file...}), only
+// from inside the edition's folder: render.ParseMediaPath refuses ".." and
+// absolute paths, and os.Root refuses symbolic links that lead outside.
+func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+	slug, file, ok := render.ParseMediaPath(r.URL.Path)
+	ctype := mediaTypes[strings.ToLower(path.Ext(file))]
+	if !ok || ctype == "" {
+		http.NotFound(w, r)
+		return
+	}
+	ed, err := s.store.EditionBySlug(r.Context(), slug)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ed.Dir == "") {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	root, err := os.OpenRoot(ed.Dir)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(file))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	// An SVG can hold scripts: sandboxed, with no script source.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox")
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+}
