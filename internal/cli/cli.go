@@ -36,7 +36,13 @@ func commands() []command {
 		exportCommands(),
 		subscriberCommands(),
 		listCommands(),
+		mailboxCommands(),
 		backupCommands(),
+		campaignCommands(),
+		reportCommands(),
+		editionCommands(),
+		userCommands(),
+		tokenCommands(),
 	} {
 		all = append(all, group...)
 	}

@@ -7,18 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"bulletin/internal/config"
+	"bulletin/internal/metrics"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
 	"bulletin/internal/web"
 )
 
 // Run runs the daemon until ctx is cancelled, then shuts down in order: stop
-// accepting HTTP, stop the scheduler, drain sends, checkpoint the mailbox,
+// accepting HTTP, stop the summaries and the scheduler, drain sends, checkpoint the mailbox,
 // close the database. ready, when not nil, is called with the web address
 // once the daemon answers.
 func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.Logger, ready func(addr string)) error {
@@ -26,15 +30,37 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           web.New(cfg, st, signer, log).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	mbox, err := newMailboxWatcher(cfg, st, signer, log)
+	if err != nil {
+		return err
 	}
+	met := newMetrics(cfg, st, mbox, log)
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("server.listen (%s): %w", cfg.Where("server.listen"), err)
 	}
+	snd, err := startSending(ctx, cfg, st, signer, log, countSends(met))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	var summ *summaries
+	site, err := newSite(cfg, st, signer, log, snd, mbox, met)
+	if err == nil {
+		summ, err = startSummaries(ctx, cfg, st, snd.sender, log)
+	}
+	if err != nil {
+		ln.Close()
+		stop, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(err, snd.stop(stop))
+	}
+	srv := &http.Server{
+		Handler:           site.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	mbox.start(ctx)
 	log.Info("bulletin is running", slog.String("web", "http://"+ln.Addr().String()), slog.String("public_url", cfg.Server.PublicURL))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -44,16 +70,62 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 
 	select {
 	case err := <-served:
-		return fmt.Errorf("web: %w", err)
+		stop, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(fmt.Errorf("web: %w", err), summ.stop(stop), snd.stop(stop), mbox.stop(stop))
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	stop, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(stop); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("web: shutdown: %w", err)
+	webErr := srv.Shutdown(stop)
+	if errors.Is(webErr, http.ErrServerClosed) {
+		webErr = nil
+	} else if webErr != nil {
+		webErr = fmt.Errorf("web: shutdown: %w", webErr)
 	}
-	return nil
+	return errors.Join(webErr, summ.stop(stop), snd.stop(stop), mbox.stop(stop))
+}
+
+// newSite builds the web side over the sending parts: the transport mails
+// the subscribe form's confirmations and the console's test copies, the
+// layout renders previews and web views, the engine is woken when staff
+// send now.
+func newSite(cfg *config.Config, st *store.Storage, signer *token.Signer, log *slog.Logger, snd *sending, mbox *mailboxWatcher,
+	met *metrics.Metrics) (*web.Server, error) {
+	content, err := Content(cfg, signer)
+	if err != nil {
+		return nil, err
+	}
+	health := map[string]func(context.Context) error{"relay": allOf(relayHealth(cfg), met.Relay().HealthCheck)}
+	maps.Copy(health, mbox.health())
+	return web.New(web.Options{
+		Config: cfg, Store: st, Signer: signer, Log: log.With(slog.String("part", "web")),
+		Mailer: snd.sender, Content: content, Engine: snd.engine, EngineOptions: snd.engine.Options(), Health: health,
+		Metrics: met.Handler(),
+	})
+}
+
+// relayHealth checks that the relay accepts TCP connections (no SMTP
+// session: the check runs on every /healthz and must not count against the
+// relay's limits), or that the outbox folder is there.
+func relayHealth(cfg *config.Config) func(context.Context) error {
+	if cfg.SMTP.Host == "" {
+		return func(context.Context) error {
+			_, err := os.Stat(cfg.Sending.OutboxDir)
+			return err
+		}
+	}
+	addr := net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port))
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
 }
 
 // Signer returns the token signer: the configured secret, or the one the

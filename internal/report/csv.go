@@ -1,0 +1,141 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSV files follow RFC 4180 with English column names, UTC times in RFC
+// 3339 and rates as decimal fractions, like "bulletin export"; Excel-flavoured
+// files (semicolons, a byte order mark, decimal commas) open as they should
+// in a French spreadsheet.
+
+// AddressColumns are the columns of the addresses CSV.
+var AddressColumns = []string{"email", "domain", "outcome", "state", "detail", "attempts", "smtp_code", "enhanced_code",
+	"reply", "skip_reason", "sent_at", "last_attempt_at", "next_attempt_at", "bounce_kind", "bounce_status", "bounce_reason",
+	"bounce_diagnostic", "bounced_at", "complained_at", "unsubscribed_at", "unsubscribed_by"}
+
+// csvWriter writes records, Excel-flavoured or not.
+type csvWriter struct {
+	cw    *csv.Writer
+	excel bool
+	err   error
+}
+
+func newCSV(w io.Writer, excel bool) *csvWriter {
+	c := &csvWriter{cw: csv.NewWriter(w), excel: excel}
+	if excel {
+		c.cw.Comma, c.cw.UseCRLF = ';', true
+		_, c.err = io.WriteString(w, "\uFEFF")
+	}
+	return c
+}
+
+func (c *csvWriter) write(rec ...string) {
+	if c.err == nil {
+		c.err = c.cw.Write(rec)
+	}
+}
+
+func (c *csvWriter) flush() error {
+	if c.err != nil {
+		return c.err
+	}
+	c.cw.Flush()
+	return c.cw.Error()
+}
+
+func (c *csvWriter) rate(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	s := strconv.FormatFloat(*f, 'f', 4, 64)
+	if c.excel {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// WriteAddressesCSV writes one row per delivery.
+func WriteAddressesCSV(w io.Writer, rows []Address, excel bool) error {
+	c := newCSV(w, excel)
+	c.write(AddressColumns...)
+	for _, a := range rows {
+		c.write(safe(a.Email), safe(a.Domain), a.Outcome, a.State, safe(a.Detail), strconv.Itoa(a.Attempts), code(a.SMTPCode),
+			a.EnhancedCode, safe(a.Reply), safe(a.SkipReason), stamp(a.SentAt), stamp(a.LastAttemptAt), stamp(a.NextAttemptAt),
+			a.BounceKind, safe(a.BounceStatus), safe(a.BounceReason), safe(a.BounceDiag), stamp(a.BouncedAt), stamp(a.ComplainedAt),
+			stamp(a.UnsubscribedAt), safe(a.UnsubscribedBy))
+	}
+	return c.flush()
+}
+
+// QuarterColumns are the columns of the quarters CSV: one row per quarter
+// for all lists (list empty), then one per quarter and list. The campaign
+// figures are on the all-lists rows only.
+var QuarterColumns = []string{"quarter", "start", "end", "list", "members_start", "new", "unsubscribed", "bounced",
+	"complained", "other", "members_end", "campaigns", "recipients", "sent", "bounced_hard", "bounced_soft", "complaints"}
+
+// WriteQuartersCSV writes the quarters of o.
+func WriteQuartersCSV(w io.Writer, o *Overview, excel bool) error {
+	c := newCSV(w, excel)
+	c.write(QuarterColumns...)
+	day := func(t time.Time) string { return t.Format("2006-01-02") }
+	flow := func(f Flow) []string {
+		return []string{strconv.Itoa(f.Start), strconv.Itoa(f.New), strconv.Itoa(f.Unsubscribed), strconv.Itoa(f.Bounced),
+			strconv.Itoa(f.Complained), strconv.Itoa(f.Other), strconv.Itoa(f.End)}
+	}
+	for _, q := range o.Quarters {
+		rec := append([]string{q.Quarter, day(q.Start), day(q.End), ""}, flow(q.Subscribers)...)
+		c.write(append(rec, strconv.Itoa(q.Campaigns), strconv.Itoa(q.Recipients), strconv.Itoa(q.Sent),
+			strconv.Itoa(q.BouncedHard), strconv.Itoa(q.BouncedSoft), strconv.Itoa(q.Complaints))...)
+		for _, l := range q.Lists {
+			rec := append([]string{q.Quarter, day(q.Start), day(q.End), safe(l.List)}, flow(l)...)
+			c.write(append(rec, "", "", "", "", "", "")...)
+		}
+	}
+	return c.flush()
+}
+
+// EditionColumns are the columns of the editions CSV.
+var EditionColumns = []string{"id", "name", "state", "lists", "started_at", "quarter", "recipients", "sent", "failed",
+	"skipped", "pending", "delivered", "delivery_rate", "bounced_hard", "bounced_soft", "complaints", "unsubscribed"}
+
+// WriteEditionsCSV writes one row per campaign of o.
+func WriteEditionsCSV(w io.Writer, o *Overview, excel bool) error {
+	c := newCSV(w, excel)
+	c.write(EditionColumns...)
+	for _, e := range o.Editions {
+		c.write(e.ID, safe(e.Name), e.State, safe(strings.Join(e.Lists, ", ")), stamp(e.StartedAt), e.Quarter,
+			strconv.Itoa(e.Recipients), strconv.Itoa(e.Sent), strconv.Itoa(e.Failed), strconv.Itoa(e.Skipped),
+			strconv.Itoa(e.Pending), strconv.Itoa(e.Delivered), c.rate(e.DeliveryRate), strconv.Itoa(e.BouncedHard),
+			strconv.Itoa(e.BouncedSoft), strconv.Itoa(e.Complaints), strconv.Itoa(e.Unsubscribed))
+	}
+	return c.flush()
+}
+
+// safe defuses spreadsheet formulas: a bounce's diagnostic is written by
+// whoever runs the remote server, and a cell starting with = + - @ would
+// run as a formula when staff open the file.
+func safe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func code(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
