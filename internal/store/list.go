@@ -189,7 +189,7 @@ func (s *Storage) SetMembership(ctx context.Context, subscriberID, listID int64,
 	})
 }
 
-func joinList(ctx context.Context, tx *sql.Tx, subscriberID int64, name, source string) error {
+func joinList(ctx context.Context, tx dbtx, subscriberID int64, name, source string) error {
 	var listID int64
 	err := tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", name).Scan(&listID)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -43,10 +43,13 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
+	// _mutex=no: database/sql never shares a connection between goroutines
+	// (sqlite3_interrupt, which it calls on cancellation, is safe from
+	// another thread), so SQLite's own per-call mutex only costs time.
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
 	// mode loses nothing on a process crash (kill -9), only on power loss.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_mutex=no"
 	dsn := "file:" + url.PathEscape(path) + "?"
 	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
 	if err != nil {
@@ -153,6 +156,13 @@ func (s *Storage) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dbtx is what runs statements within a write transaction: a *sql.Tx, or
+// the *sql.Conn of an import (see BeginImport).
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // tx runs fn in a write transaction, committed when fn returns nil.

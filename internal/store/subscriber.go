@@ -240,7 +240,7 @@ func (s *Storage) SetStatus(ctx context.Context, id int64, c StatusChange) (bool
 
 // changeStatus is SetStatus within tx. It also returns the status found, so
 // that callers can say why nothing changed.
-func changeStatus(ctx context.Context, tx *sql.Tx, id int64, c StatusChange) (Status, bool, error) {
+func changeStatus(ctx context.Context, tx dbtx, id int64, c StatusChange) (Status, bool, error) {
 	var cur Status
 	if err := tx.QueryRowContext(ctx, "SELECT status FROM subscribers WHERE id = ?", id).Scan(&cur); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -257,7 +257,7 @@ func changeStatus(ctx context.Context, tx *sql.Tx, id int64, c StatusChange) (St
 	return cur, true, setStatus(ctx, tx, id, c)
 }
 
-func setStatus(ctx context.Context, tx *sql.Tx, id int64, c StatusChange) error {
+func setStatus(ctx context.Context, tx dbtx, id int64, c StatusChange) error {
 	t := now()
 	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, status_changed_at = ?,
 		updated_at = ? WHERE id = ?`, c.Status, c.Reason, t, t, id); err != nil {
@@ -380,7 +380,7 @@ type event struct {
 	detail     string
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, e event) error {
+func addEvent(ctx context.Context, tx dbtx, e event) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, campaign_id, list_id, detail, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.subscriber, e.kind, e.status, e.source, nullID(e.campaign), nullID(e.list), e.detail, now())
 	return err
