@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/links"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
@@ -18,7 +19,7 @@ import (
 // links, and the configured defaults.
 type Content struct {
 	Templates *render.Templates
-	Links     *Links
+	Links     *links.Links
 	// From and ReplyTo are used when a campaign names none ("Name <addr>").
 	From, ReplyTo string
 	// Organisation names the List-Id of campaigns sent to several lists.
@@ -31,7 +32,7 @@ type Content struct {
 type Composer struct {
 	campaign *store.Campaign
 	prepared *render.Prepared
-	links    *Links
+	links    *links.Links
 	from     outgoing.Address
 	replyTo  outgoing.Address
 	subject  string
@@ -52,9 +53,14 @@ func (ct *Content) Composer(c *store.Campaign, source, dir string) (*Composer, e
 }
 
 // EditionComposer prepares campaign c from an edition already parsed (a
-// test send of a file).
+// test send of a file). A campaign that tracks has its links found once
+// here, so that each message only signs them.
 func (ct *Content) EditionComposer(c *store.Campaign, ed *edition.Edition) (*Composer, error) {
-	p, err := ct.Templates.Prepare(ed)
+	prepare := ct.Templates.Prepare
+	if c.Track {
+		prepare = ct.Templates.PrepareTracked
+	}
+	p, err := prepare(ed)
 	if err != nil {
 		return nil, err
 	}
@@ -98,14 +104,21 @@ func parseAddress(what, s, fallback string) (outgoing.Address, error) {
 // Subject returns the campaign's subject line.
 func (c *Composer) Subject() string { return c.subject }
 
-// Message returns the message of delivery d to its subscriber.
+// Message returns the message of delivery d to its subscriber. In a
+// campaign that tracks, it carries the delivery's pixel, and its links go
+// through the delivery's signed redirect.
 func (c *Composer) Message(d *store.Delivery) *outgoing.Message {
 	sub := d.Subscriber
 	unsub := c.links.UnsubscribeURL(sub.UUID, c.campaign.UUID)
-	body := c.prepared.Render(render.Recipient{
+	rcpt := render.Recipient{
 		Email: d.Email, FirstName: sub.FirstName, LastName: sub.LastName, Organisation: sub.Organisation,
 		Attributes: sub.Attributes, UnsubscribeURL: unsub, WebViewURL: c.webView,
-	})
+	}
+	if c.campaign.Track {
+		rcpt.OpenURL = c.links.OpenURL(d.UUID)
+		rcpt.ClickURL = func(link string) string { return c.links.ClickURL(d.UUID, link) }
+	}
+	body := c.prepared.Render(rcpt)
 	m := &outgoing.Message{
 		From:                  c.from,
 		ReplyTo:               c.replyTo,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,24 +32,6 @@ func AddEdition(ctx context.Context, st *store.Storage, path string) (*store.Edi
 	return se, ed, created, nil
 }
 
-// FindEdition returns the edition ref names: a file (added, or updated, on
-// the way) or the slug of a stored edition, parsed.
-func FindEdition(ctx context.Context, st *store.Storage, ref string) (*store.Edition, *edition.Edition, error) {
-	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
-		se, ed, _, err := AddEdition(ctx, st, ref)
-		return se, ed, err
-	}
-	se, err := st.EditionBySlug(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, fmt.Errorf("edition %q: no such file, nor an edition with this slug (see bulletin edition ls)", ref)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	ed, err := ParseStored(se)
-	return se, ed, err
-}
-
 // ParseStored parses a stored edition's source.
 func ParseStored(se *store.Edition) (*edition.Edition, error) {
 	// Findings then read "edition SLUG:LINE": the file it came from may be
@@ -65,16 +46,21 @@ func ParseStored(se *store.Edition) (*edition.Edition, error) {
 
 // Spec is what staff say when creating a campaign.
 type Spec struct {
-	Edition string   // a file or the slug of a stored edition
+	Edition string   // the slug of a stored edition
 	Lists   []string // list names
 	Name    string   // default: the edition's title
 	Subject string   // default: the edition's subject
 	From    string   // default: sending.from at send time
 	ReplyTo string
 	Filter  string // see ParseFilter
+	// Track counts opens and clicks. Off by default: the CNIL asks for the
+	// readers' consent first.
+	Track bool
 }
 
-// Create creates a draft campaign from spec.
+// Create creates a draft campaign of a stored edition from spec. It never
+// reads files: the command line adds an edition file first (AddEdition),
+// and the web side and the API name stored editions only.
 func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign, error) {
 	if len(spec.Lists) == 0 {
 		return nil, errors.New("a campaign needs at least one list")
@@ -87,12 +73,19 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 			return nil, err
 		}
 	}
-	se, ed, err := FindEdition(ctx, st, spec.Edition)
+	se, err := st.EditionBySlug(ctx, spec.Edition)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no edition %q (see bulletin edition ls)", spec.Edition)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ed, err := ParseStored(se)
 	if err != nil {
 		return nil, err
 	}
 	c := &store.Campaign{Name: spec.Name, EditionID: se.ID, Subject: spec.Subject, From: spec.From,
-		ReplyTo: spec.ReplyTo, Filter: spec.Filter}
+		ReplyTo: spec.ReplyTo, Filter: spec.Filter, Track: spec.Track}
 	if c.Subject == "" {
 		c.Subject = ed.Subject
 	}

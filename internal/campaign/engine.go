@@ -456,8 +456,10 @@ func (r *run) claim(ctx context.Context, jobs chan<- *store.Delivery, free chan 
 		if len(ds) > 0 {
 			continue
 		}
-		// Nothing due: wait for the sends in flight, then either every row
-		// is final (done) or some wait for a retry.
+		// Nothing due (ClaimDeliveries goes on past whole batches of readers
+		// who left mid-send, so an empty claim is never one to wait on): wait
+		// for the sends in flight, then either every row is final (done) or
+		// some wait for a retry.
 		if r.pending.Load() > 0 {
 			sleep(ctx, 20*time.Millisecond)
 			continue

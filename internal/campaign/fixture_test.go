@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/links"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
@@ -52,7 +53,7 @@ func newFixture(t testing.TB, n int) *fixture {
 	}
 	f.content = &Content{
 		Templates: tpl,
-		Links: &Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), PublicURL: "https://news.example.org",
+		Links: &links.Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), PublicURL: "https://news.example.org",
 			BounceAddress: "bounces@example.org", VERP: true, UnsubscribeAddress: "unsubscribe@example.org"},
 		From:         "MICS 34 <lettre@example.org>",
 		Organisation: "MICS 34",

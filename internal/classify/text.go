@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"bulletin/internal/unaccent"
 )
 
 // addrPattern finds e-mail addresses in free text. The domain must have a
@@ -93,9 +95,11 @@ func oneLine(s string) string {
 	return s
 }
 
-// normalize lower-cases s, folds white space and strips the accents of
-// Latin letters, so that patterns match "boîte", "boite" and "BOITE" alike.
+// normalize lower-cases s, folds white space, strips accents and
+// straightens typographic apostrophes, so that patterns match "boîte",
+// "boite" and "BOITE" alike, and "n’a" as "n'a".
 func normalize(s string) string {
+	s = unaccent.String(strings.ToLower(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -108,35 +112,12 @@ func normalize(s string) string {
 			continue
 		}
 		space = false
-		b.WriteRune(foldAccent(unicode.ToLower(r)))
+		if r == '’' || r == '‘' {
+			r = '\''
+		}
+		b.WriteRune(r)
 	}
 	return strings.TrimSpace(b.String())
-}
-
-// foldAccent maps the accented Latin letters of French, German and Spanish
-// bounces to their base letter.
-func foldAccent(r rune) rune {
-	switch r {
-	case 'à', 'â', 'ä', 'á', 'ã', 'å':
-		return 'a'
-	case 'ç':
-		return 'c'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'î', 'ï', 'í', 'ì':
-		return 'i'
-	case 'ô', 'ö', 'ó', 'ò', 'õ':
-		return 'o'
-	case 'ù', 'û', 'ü', 'ú':
-		return 'u'
-	case 'ÿ':
-		return 'y'
-	case 'ñ':
-		return 'n'
-	case '’', '‘':
-		return '\''
-	}
-	return r
 }
 
 // lines splits s into lines without their line ends.

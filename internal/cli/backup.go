@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+
+	"bulletin/internal/config"
+	"bulletin/internal/store"
 )
 
 func backupCommands() []command {
@@ -16,16 +19,13 @@ func backupCommands() []command {
 				if len(args) != 1 {
 					return usagef("expected the backup file's name")
 				}
-				st, err := e.store(ctx)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if err := st.Backup(ctx, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "backed up to %s\n", args[0])
-				return nil
+				return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+					if err := st.Backup(ctx, args[0]); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "backed up to %s\n", args[0])
+					return nil
+				})
 			}
 		},
 	}}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,20 +27,6 @@ func (l *listFlag) String() string { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
 	return nil
-}
-
-// withStore runs fn with the database open.
-func withStore(ctx context.Context, e *env, fn func(*config.Config, *store.Storage) error) error {
-	cfg, err := e.config()
-	if err != nil {
-		return err
-	}
-	st, err := e.store(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(cfg, st)
 }
 
 // findCampaign resolves a campaign reference with a helpful error.
@@ -115,6 +102,7 @@ func campaignCommands() []command {
 				fs.StringVar(&spec.ReplyTo, "reply-to", "", "Reply-To: `address` (default: sending.reply_to)")
 				fs.StringVar(&spec.Filter, "filter", "", "only subscribers whose attributes match, e.g. \"secteur=public,ville!=Sète\"")
 				fs.StringVar(&spec.Name, "name", "", "the campaign's name (default: the edition's title)")
+				fs.BoolVar(&spec.Track, "track", false, "count opens and clicks: a 1×1 image and redirected links in each message (off by default; the CNIL asks for the readers' consent first)")
 				return func(ctx context.Context, e *env, args []string) error {
 					if len(args) != 0 {
 						return usagef("campaign create takes only flags")
@@ -124,6 +112,15 @@ func campaignCommands() []command {
 					}
 					spec.Lists = lists
 					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+						// A file is added (or updated) on the way; campaign.Create
+						// itself only knows stored editions.
+						if fi, err := os.Stat(spec.Edition); err == nil && !fi.IsDir() {
+							se, _, _, err := campaign.AddEdition(ctx, st, spec.Edition)
+							if err != nil {
+								return err
+							}
+							spec.Edition = se.Slug
+						}
 						c, err := campaign.Create(ctx, st, spec)
 						if err != nil {
 							return err
@@ -376,7 +373,7 @@ func sendHere(ctx context.Context, e *env, cfg *config.Config, st *store.Storage
 		return err
 	}
 	defer sender.Close()
-	content, err := daemon.Content(cfg, signer)
+	content, err := daemon.Content(cfg, daemon.Links(cfg, signer))
 	if err != nil {
 		return err
 	}

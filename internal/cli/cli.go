@@ -78,6 +78,20 @@ func (e *env) store(ctx context.Context) (*store.Storage, error) {
 	return store.Open(ctx, cfg.Store.Path)
 }
 
+// withStore runs fn with the database open.
+func withStore(ctx context.Context, e *env, fn func(*config.Config, *store.Storage) error) error {
+	cfg, err := e.config()
+	if err != nil {
+		return err
+	}
+	st, err := e.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(cfg, st)
+}
+
 // logger returns the daemon's logger, as configured.
 func (e *env) logger() (*slog.Logger, error) {
 	cfg, err := e.config()

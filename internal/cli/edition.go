@@ -197,7 +197,7 @@ func editionCommands() []command {
 						if err != nil {
 							return err
 						}
-						content, err := daemon.Content(cfg, signer)
+						content, err := daemon.Content(cfg, daemon.Links(cfg, signer))
 						if err != nil {
 							return err
 						}

@@ -2,19 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"flag"
-	"io"
 	"os"
-	"time"
 
+	"bulletin/internal/config"
+	"bulletin/internal/importer"
 	"bulletin/internal/store"
 )
-
-// exportColumns are the fixed columns of an export; the subscribers' free
-// attributes follow, one column each. The importer reads these names back.
-var exportColumns = []string{"email", "first_name", "last_name", "organisation", "status", "status_changed_at",
-	"consent_source", "consent_at", "consent_ip", "created_at"}
 
 func exportCommands() []command {
 	return []command{{
@@ -32,71 +26,27 @@ func exportCommands() []command {
 				if *status != "" && !store.Status(*status).Valid() {
 					return usagef("unknown status %q", *status)
 				}
-				st, err := e.store(ctx)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				filter := store.SubscriberFilter{List: *list, Status: store.Status(*status)}
-				if *list != "" {
-					if _, err := st.ListByName(ctx, *list); err != nil {
-						return usagef("no list named %q", *list)
+				return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+					if *list != "" {
+						if _, err := st.ListByName(ctx, *list); err != nil {
+							return usagef("no list named %q", *list)
+						}
 					}
-				}
-				w := e.stdout
-				if *out != "" {
+					opts := importer.ExportOptions{Filter: store.SubscriberFilter{List: *list, Status: store.Status(*status)}, Excel: *excel}
+					if *out == "" {
+						return importer.Export(ctx, st, e.stdout, opts)
+					}
 					f, err := os.Create(*out)
 					if err != nil {
 						return err
 					}
 					defer f.Close()
-					w = f
-				}
-				if err := export(ctx, st, filter, w, *excel); err != nil {
-					return err
-				}
-				if f, ok := w.(*os.File); ok && *out != "" {
+					if err := importer.Export(ctx, st, f, opts); err != nil {
+						return err
+					}
 					return f.Close()
-				}
-				return nil
+				})
 			}
 		},
 	}}
-}
-
-func export(ctx context.Context, st *store.Storage, filter store.SubscriberFilter, w io.Writer, excel bool) error {
-	keys, err := st.AttributeKeys(ctx, filter)
-	if err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if excel {
-		cw.Comma = ';'
-		cw.UseCRLF = true
-		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-			return err
-		}
-	}
-	if err := cw.Write(append(append([]string{}, exportColumns...), keys...)); err != nil {
-		return err
-	}
-	stamp := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339)
-	}
-	err = st.Subscribers(ctx, filter, func(s *store.Subscriber) error {
-		rec := []string{s.Email, s.FirstName, s.LastName, s.Organisation, string(s.Status), stamp(s.StatusChangedAt),
-			s.Consent.Source, stamp(s.Consent.At), s.Consent.IP, stamp(s.CreatedAt)}
-		for _, k := range keys {
-			rec = append(rec, s.Attributes[k])
-		}
-		return cw.Write(rec)
-	})
-	if err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
 }

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"bulletin/internal/config"
 	"bulletin/internal/importer"
+	"bulletin/internal/store"
 )
 
 func importCommands() []command {
@@ -32,18 +34,15 @@ func importCommands() []command {
 					return err
 				}
 				defer f.Close()
-				st, err := e.store(ctx)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				opts := importer.Options{List: *list, DryRun: *dryRun, Progress: progress(e.stderr, f)}
-				rep, err := importer.Import(ctx, st, f, args[0], opts)
-				if err != nil {
-					return err
-				}
-				printImport(e.stdout, rep)
-				return nil
+				return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+					opts := importer.Options{List: *list, DryRun: *dryRun, Progress: progress(e.stderr, f)}
+					rep, err := importer.Import(ctx, st, f, args[0], opts)
+					if err != nil {
+						return err
+					}
+					printImport(e.stdout, rep)
+					return nil
+				})
 			}
 		},
 	}}

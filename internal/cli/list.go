@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"bulletin/internal/config"
 	"bulletin/internal/store"
 )
 
@@ -23,20 +24,17 @@ func listCommands() []command {
 					if len(args) != 1 || args[0] == "" {
 						return usagef("expected one list name")
 					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					err = st.CreateList(ctx, &store.List{Name: args[0], Description: *desc, Public: *public})
-					if errors.Is(err, store.ErrDuplicate) {
-						return fmt.Errorf("a list named %q already exists", args[0])
-					}
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "created list %q\n", args[0])
-					return nil
+					return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+						err := st.CreateList(ctx, &store.List{Name: args[0], Description: *desc, Public: *public})
+						if errors.Is(err, store.ErrDuplicate) {
+							return fmt.Errorf("a list named %q already exists", args[0])
+						}
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "created list %q\n", args[0])
+						return nil
+					})
 				}
 			},
 		},
@@ -45,23 +43,20 @@ func listCommands() []command {
 			summary: "show the lists and how many subscribers each has, by status",
 			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				return func(ctx context.Context, e *env, args []string) error {
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					lists, err := st.Lists(ctx)
-					if err != nil {
-						return err
-					}
-					tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-					fmt.Fprintln(tw, "list\tactive\tpending\tunsubscribed\tbounced\tcomplained\tpublic\t")
-					for _, l := range lists {
-						c := l.Counts
-						fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", l.Name, c[store.Active], c[store.Pending],
-							c[store.Unsubscribed], c[store.Bounced], c[store.Complained], l.Public)
-					}
-					return tw.Flush()
+					return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+						lists, err := st.Lists(ctx)
+						if err != nil {
+							return err
+						}
+						tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+						fmt.Fprintln(tw, "list\tactive\tpending\tunsubscribed\tbounced\tcomplained\tpublic\t")
+						for _, l := range lists {
+							c := l.Counts
+							fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", l.Name, c[store.Active], c[store.Pending],
+								c[store.Unsubscribed], c[store.Bounced], c[store.Complained], l.Public)
+						}
+						return tw.Flush()
+					})
 				}
 			},
 		},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bulletin/internal/classify"
+	"bulletin/internal/config"
 	"bulletin/internal/daemon"
 	"bulletin/internal/mailbox"
 	"bulletin/internal/store"
@@ -57,27 +58,16 @@ func mailboxCommands() []command {
 					if *limit < 0 {
 						return usagef("--limit must be 0 or more")
 					}
-					cfg, err := e.config()
-					if err != nil {
-						return err
-					}
-					loc, err := time.LoadLocation(cfg.Schedule.Timezone)
-					if err != nil {
-						loc = time.UTC
-					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					evs, err := st.MailboxEvents(ctx, store.MailboxEventFilter{Campaign: *campaign, Kind: *kind, Limit: *limit})
-					if err != nil {
-						return err
-					}
-					if *asJSON {
-						return printMailboxEventsJSON(e.stdout, evs)
-					}
-					return printMailboxEvents(e.stdout, evs, loc)
+					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+						evs, err := st.MailboxEvents(ctx, store.MailboxEventFilter{Campaign: *campaign, Kind: *kind, Limit: *limit})
+						if err != nil {
+							return err
+						}
+						if *asJSON {
+							return printMailboxEventsJSON(e.stdout, evs)
+						}
+						return printMailboxEvents(e.stdout, evs, cfg.Location())
+					})
 				}
 			},
 		},
@@ -96,26 +86,23 @@ func mailboxCommands() []command {
 					if cfg.IMAP.Host == "" {
 						return fmt.Errorf("imap.host is empty (%s): the mailbox watcher is off", cfg.Where("imap.host"))
 					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					signer, err := daemon.Signer(ctx, cfg, st)
-					if err != nil {
-						return err
-					}
-					proc := mailbox.NewProcessor(st, signer, mailbox.RulesFromConfig(cfg), nil)
-					w, err := mailbox.New(mailbox.OptionsFromConfig(cfg, nil), proc)
-					if err != nil {
-						return err
-					}
-					r, err := w.Check(ctx)
-					if err != nil {
-						return fmt.Errorf("%s:%d: %w", cfg.IMAP.Host, cfg.IMAP.Port, err)
-					}
-					printMailboxCheck(e.stdout, r)
-					return nil
+					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+						signer, err := daemon.Signer(ctx, cfg, st)
+						if err != nil {
+							return err
+						}
+						proc := mailbox.NewProcessor(st, daemon.Links(cfg, signer), mailbox.RulesFromConfig(cfg), nil)
+						w, err := mailbox.New(mailbox.OptionsFromConfig(cfg, nil), proc)
+						if err != nil {
+							return err
+						}
+						r, err := w.Check(ctx)
+						if err != nil {
+							return fmt.Errorf("%s:%d: %w", cfg.IMAP.Host, cfg.IMAP.Port, err)
+						}
+						printMailboxCheck(e.stdout, r)
+						return nil
+					})
 				}
 			},
 		},

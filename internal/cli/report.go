@@ -153,11 +153,12 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 		fmt.Fprintf(w, "bounces may still come in until %s\n", when(r.FinishedAt.Add(cfg.Reports.BounceWindow)))
 	}
 	fmt.Fprintln(w)
-	rows := []struct {
+	type figure struct {
 		name string
 		n    int
 		note string
-	}{
+	}
+	rows := []figure{
 		{"recipients", r.Recipients, ""},
 		{"sent", r.Sent, fmt.Sprintf("%d after a retry", r.SentAfterRetry)},
 		{"delivered", r.Delivered, "delivery rate " + pct(r.DeliveryRate) + " = delivered / (sent + failed)"},
@@ -170,18 +171,10 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 		{"unsubscribed", r.Unsubscribed, "unsubscribe rate " + pct(r.UnsubscribeRate) + " of delivered"},
 	}
 	if r.Duplicates > 0 {
-		rows = append(rows, struct {
-			name string
-			n    int
-			note string
-		}{"duplicates", r.Duplicates, "possibly sent twice (in flight at a crash)"})
+		rows = append(rows, figure{"duplicates", r.Duplicates, "possibly sent twice (in flight at a crash)"})
 	}
 	if r.Delayed > 0 {
-		rows = append(rows, struct {
-			name string
-			n    int
-			note string
-		}{"delayed", r.Delayed, "reported delayed by the remote server (not a failure)"})
+		rows = append(rows, figure{"delayed", r.Delayed, "reported delayed by the remote server (not a failure)"})
 	}
 	for _, row := range rows {
 		fmt.Fprintf(w, "%-13s %7d", row.name, row.n)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 
+	"bulletin/internal/config"
 	"bulletin/internal/daemon"
+	"bulletin/internal/store"
 )
 
 func serveCommands() []command {
@@ -17,25 +19,18 @@ func serveCommands() []command {
 				if len(args) > 0 {
 					return usagef("serve takes no arguments")
 				}
-				cfg, err := e.config()
-				if err != nil {
-					return err
-				}
 				log, err := e.logger()
 				if err != nil {
 					return err
 				}
-				st, err := e.store(ctx)
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if *demo {
-					if err := daemon.Demo(ctx, cfg, st, log); err != nil {
-						return err
+				return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+					if *demo {
+						if err := daemon.Demo(ctx, cfg, st, log); err != nil {
+							return err
+						}
 					}
-				}
-				return daemon.Run(ctx, cfg, st, log, nil)
+					return daemon.Run(ctx, cfg, st, log, nil)
+				})
 			}
 		},
 	}}

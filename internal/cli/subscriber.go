@@ -8,65 +8,52 @@ import (
 	"fmt"
 
 	"bulletin/internal/address"
+	"bulletin/internal/config"
 	"bulletin/internal/store"
 )
 
 func subscriberCommands() []command {
 	return []command{
-		{
-			name:    "subscriber show",
-			args:    "EMAIL",
-			summary: "print everything held about one person, as JSON",
-			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-				return func(ctx context.Context, e *env, args []string) error {
-					email, err := oneAddress(args)
-					if err != nil {
-						return err
-					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					p, err := st.PersonalData(ctx, email)
+		oneSubscriber("subscriber show", "print everything held about one person, as JSON",
+			func(ctx context.Context, e *env, st *store.Storage, email string) error {
+				p, err := st.PersonalData(ctx, email)
+				if err != nil {
+					return err
+				}
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}),
+		oneSubscriber("subscriber erase", "erase a person (GDPR): keep only a hash so they are never mailed again",
+			func(ctx context.Context, e *env, st *store.Storage, email string) error {
+				if err := st.EraseSubscriber(ctx, email); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "erased %s: only a hash of the address is kept, so that it is never mailed again\n", email)
+				return nil
+			}),
+	}
+}
+
+// oneSubscriber is a command that acts on the subscriber whose address is
+// its argument; store.ErrNotFound from run says there is none.
+func oneSubscriber(name, summary string, run func(ctx context.Context, e *env, st *store.Storage, email string) error) command {
+	return command{
+		name: name, args: "EMAIL", summary: summary,
+		flags: func(*flag.FlagSet) func(context.Context, *env, []string) error {
+			return func(ctx context.Context, e *env, args []string) error {
+				email, err := oneAddress(args)
+				if err != nil {
+					return err
+				}
+				return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+					err := run(ctx, e, st, email)
 					if errors.Is(err, store.ErrNotFound) {
 						return fmt.Errorf("no subscriber %s", email)
 					}
-					if err != nil {
-						return err
-					}
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(p)
-				}
-			},
-		},
-		{
-			name:    "subscriber erase",
-			args:    "EMAIL",
-			summary: "erase a person (GDPR): keep only a hash so they are never mailed again",
-			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-				return func(ctx context.Context, e *env, args []string) error {
-					email, err := oneAddress(args)
-					if err != nil {
-						return err
-					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					err = st.EraseSubscriber(ctx, email)
-					if errors.Is(err, store.ErrNotFound) {
-						return fmt.Errorf("no subscriber %s", email)
-					}
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "erased %s: only a hash of the address is kept, so that it is never mailed again\n", email)
-					return nil
-				}
-			},
+					return err
+				})
+			}
 		},
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"bulletin/internal/address"
+	"bulletin/internal/config"
 	"bulletin/internal/store"
 )
 
@@ -37,20 +39,17 @@ func userCommands() []command {
 					if err != nil {
 						return err
 					}
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					err = st.CreateUser(ctx, &store.User{Email: email, Name: *name, Role: store.Role(*role)}, pw)
-					if errors.Is(err, store.ErrDuplicate) {
-						return fmt.Errorf("an account for %s already exists (bulletin user passwd to change its password)", email)
-					}
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "created %s account %s\n", *role, email)
-					return nil
+					return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+						err := st.CreateUser(ctx, &store.User{Email: email, Name: *name, Role: store.Role(*role)}, pw)
+						if errors.Is(err, store.ErrDuplicate) {
+							return fmt.Errorf("an account for %s already exists (bulletin user passwd to change its password)", email)
+						}
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "created %s account %s\n", *role, email)
+						return nil
+					})
 				}
 			},
 		},
@@ -59,25 +58,18 @@ func userCommands() []command {
 			summary: "list the accounts of the admin console",
 			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				return func(ctx context.Context, e *env, args []string) error {
-					st, err := e.store(ctx)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					users, err := st.Users(ctx)
-					if err != nil {
-						return err
-					}
-					tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "email\trole\tname\tlast login")
-					for _, u := range users {
-						last := "never"
-						if !u.LastLoginAt.IsZero() {
-							last = u.LastLoginAt.Local().Format("2006-01-02 15:04")
+					return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+						users, err := st.Users(ctx)
+						if err != nil {
+							return err
 						}
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Role, u.Name, last)
-					}
-					return tw.Flush()
+						tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+						fmt.Fprintln(tw, "email\trole\tname\tlast login")
+						for _, u := range users {
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Role, u.Name, localOrNever(u.LastLoginAt))
+						}
+						return tw.Flush()
+					})
 				}
 			},
 		},
@@ -88,20 +80,17 @@ func userCommands() []command {
 			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				pwFile := passwordFileFlag(fs)
 				return func(ctx context.Context, e *env, args []string) error {
-					u, st, err := findUser(ctx, e, args)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					pw, err := readPassword(e, *pwFile, true)
-					if err != nil {
-						return err
-					}
-					if err := st.SetPassword(ctx, u.ID, pw); err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "password of %s changed; its sessions are closed\n", u.Email)
-					return nil
+					return withUser(ctx, e, args, func(st *store.Storage, u *store.User) error {
+						pw, err := readPassword(e, *pwFile, true)
+						if err != nil {
+							return err
+						}
+						if err := st.SetPassword(ctx, u.ID, pw); err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "password of %s changed; its sessions are closed\n", u.Email)
+						return nil
+					})
 				}
 			},
 		},
@@ -112,20 +101,17 @@ func userCommands() []command {
 			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				force := fs.Bool("force", false, "delete even the last admin account")
 				return func(ctx context.Context, e *env, args []string) error {
-					u, st, err := findUser(ctx, e, args)
-					if err != nil {
-						return err
-					}
-					defer st.Close()
-					err = st.DeleteUser(ctx, u.ID, *force)
-					if errors.Is(err, store.ErrLastAdmin) {
-						return fmt.Errorf("%s is the last admin account: add another admin first, or use --force", u.Email)
-					}
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "deleted account %s\n", u.Email)
-					return nil
+					return withUser(ctx, e, args, func(st *store.Storage, u *store.User) error {
+						err := st.DeleteUser(ctx, u.ID, *force)
+						if errors.Is(err, store.ErrLastAdmin) {
+							return fmt.Errorf("%s is the last admin account: add another admin first, or use --force", u.Email)
+						}
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "deleted account %s\n", u.Email)
+						return nil
+					})
 				}
 			},
 		},
@@ -137,29 +123,34 @@ func passwordFileFlag(fs *flag.FlagSet) *string {
 		"(default: standard input when it is not a terminal, else a prompt; never on the command line)")
 }
 
-// findUser opens the store and finds the account named by args.
-func findUser(ctx context.Context, e *env, args []string) (*store.User, *store.Storage, error) {
+// withUser runs fn with the store open and the account args names.
+func withUser(ctx context.Context, e *env, args []string, fn func(*store.Storage, *store.User) error) error {
 	if len(args) != 1 {
-		return nil, nil, usagef("expected one e-mail address")
+		return usagef("expected one e-mail address")
 	}
 	email, err := address.Normalize(args[0])
 	if err != nil {
 		email = strings.TrimSpace(args[0])
 	}
-	st, err := e.store(ctx)
-	if err != nil {
-		return nil, nil, err
+	return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
+		u, err := st.UserByEmail(ctx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no account %s (see bulletin user ls)", email)
+		}
+		if err != nil {
+			return err
+		}
+		return fn(st, u)
+	})
+}
+
+// localOrNever writes when an account or a token was last used: local time
+// to the minute, or "never" for the zero time.
+func localOrNever(t time.Time) string {
+	if t.IsZero() {
+		return "never"
 	}
-	u, err := st.UserByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		st.Close()
-		return nil, nil, fmt.Errorf("no account %s (see bulletin user ls)", email)
-	}
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return u, st, nil
+	return t.Local().Format("2006-01-02 15:04")
 }
 
 // readPassword reads a new password from a file, from standard input when

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/metrics"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
@@ -30,7 +31,8 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 	if err != nil {
 		return err
 	}
-	mbox, err := newMailboxWatcher(cfg, st, signer, log)
+	lk := Links(cfg, signer)
+	mbox, err := newMailboxWatcher(cfg, st, lk, log)
 	if err != nil {
 		return err
 	}
@@ -39,13 +41,13 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 	if err != nil {
 		return fmt.Errorf("server.listen (%s): %w", cfg.Where("server.listen"), err)
 	}
-	snd, err := startSending(ctx, cfg, st, signer, log, countSends(met))
+	snd, err := startSending(ctx, cfg, st, lk, log, countSends(met))
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	var summ *summaries
-	site, err := newSite(cfg, st, signer, log, snd, mbox, met)
+	site, err := newSite(cfg, st, lk, log, snd, mbox, met)
 	if err == nil {
 		summ, err = startSummaries(ctx, cfg, st, snd.sender, log)
 	}
@@ -91,16 +93,16 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 // the subscribe form's confirmations and the console's test copies, the
 // layout renders previews and web views, the engine is woken when staff
 // send now.
-func newSite(cfg *config.Config, st *store.Storage, signer *token.Signer, log *slog.Logger, snd *sending, mbox *mailboxWatcher,
+func newSite(cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.Logger, snd *sending, mbox *mailboxWatcher,
 	met *metrics.Metrics) (*web.Server, error) {
-	content, err := Content(cfg, signer)
+	content, err := Content(cfg, lk)
 	if err != nil {
 		return nil, err
 	}
 	health := map[string]func(context.Context) error{"relay": allOf(relayHealth(cfg), met.Relay().HealthCheck)}
 	maps.Copy(health, mbox.health())
 	return web.New(web.Options{
-		Config: cfg, Store: st, Signer: signer, Log: log.With(slog.String("part", "web")),
+		Config: cfg, Store: st, Links: lk, Log: log.With(slog.String("part", "web")),
 		Mailer: snd.sender, Content: content, Engine: snd.engine, EngineOptions: snd.engine.Options(), Health: health,
 		Metrics: met.Handler(),
 	})

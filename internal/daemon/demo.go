@@ -45,7 +45,11 @@ func Demo(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	c, err := campaign.Create(ctx, st, campaign.Spec{Edition: DemoEdition, Lists: []string{DemoList}})
+	se, _, _, err := campaign.AddEdition(ctx, st, DemoEdition)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	c, err := campaign.Create(ctx, st, campaign.Spec{Edition: se.Slug, Lists: []string{DemoList}})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -5,9 +5,9 @@ import (
 	"log/slog"
 
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/mailbox"
 	"bulletin/internal/store"
-	"bulletin/internal/token"
 )
 
 // mailboxWatcher runs the mailbox watcher beside the daemon when imap.host
@@ -18,12 +18,12 @@ type mailboxWatcher struct {
 	done   chan struct{}
 }
 
-func newMailboxWatcher(cfg *config.Config, st *store.Storage, signer *token.Signer, log *slog.Logger) (*mailboxWatcher, error) {
+func newMailboxWatcher(cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.Logger) (*mailboxWatcher, error) {
 	if cfg.IMAP.Host == "" {
 		log.Info("mailbox watcher off: imap.host is empty")
 		return &mailboxWatcher{}, nil
 	}
-	proc := mailbox.NewProcessor(st, signer, mailbox.RulesFromConfig(cfg), nil)
+	proc := mailbox.NewProcessor(st, lk, mailbox.RulesFromConfig(cfg), nil)
 	w, err := mailbox.New(mailbox.OptionsFromConfig(cfg, log), proc)
 	if err != nil {
 		return nil, err

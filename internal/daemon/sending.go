@@ -13,6 +13,7 @@ import (
 
 	"bulletin/internal/campaign"
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/render"
 	"bulletin/internal/schedule"
@@ -75,8 +76,10 @@ func RenderOptions(cfg *config.Config) render.Options {
 	return opts
 }
 
-// Links returns the campaign links signed with signer.
-func Links(cfg *config.Config, signer *token.Signer) *campaign.Links {
+// Links returns the links of every message and public page, signed with
+// signer. The daemon builds them once and gives them to the engine, the web
+// side and the mailbox watcher, which must all read what the others wrote.
+func Links(cfg *config.Config, signer *token.Signer) *links.Links {
 	bounce := cfg.Sending.BounceAddress
 	if a, err := mail.ParseAddress(bounce); err == nil {
 		bounce = a.Address
@@ -85,17 +88,17 @@ func Links(cfg *config.Config, signer *token.Signer) *campaign.Links {
 	if a, err := mail.ParseAddress(unsub); err == nil {
 		unsub = a.Address
 	}
-	return &campaign.Links{Signer: signer, PublicURL: strings.TrimRight(cfg.Server.PublicURL, "/"),
+	return &links.Links{Signer: signer, PublicURL: strings.TrimRight(cfg.Server.PublicURL, "/"),
 		BounceAddress: bounce, VERP: cfg.Sending.VERP, UnsubscribeAddress: unsub}
 }
 
-// Content returns what campaign messages are made with.
-func Content(cfg *config.Config, signer *token.Signer) (*campaign.Content, error) {
+// Content returns what campaign messages are made with, their links lk.
+func Content(cfg *config.Config, lk *links.Links) (*campaign.Content, error) {
 	tpl, err := render.Load(cfg.Sending.TemplatesDir, RenderOptions(cfg))
 	if err != nil {
 		return nil, err
 	}
-	return &campaign.Content{Templates: tpl, Links: Links(cfg, signer), From: cfg.Sending.From,
+	return &campaign.Content{Templates: tpl, Links: lk, From: cfg.Sending.From,
 		ReplyTo: cfg.Sending.ReplyTo, Organisation: cfg.Organisation.Name}, nil
 }
 
@@ -135,7 +138,7 @@ type sending struct {
 //
 // wrap, when given, wraps the transport before anything uses it: the
 // metrics count what the relay answers (package metrics).
-func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, signer *token.Signer, log *slog.Logger,
+func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.Logger,
 	wrap ...func(campaign.Sender) campaign.Sender) (*sending, error) {
 	sender, transport, err := Transport(cfg)
 	if err != nil {
@@ -144,7 +147,7 @@ func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, si
 	for _, w := range wrap {
 		sender = w(sender)
 	}
-	content, err := Content(cfg, signer)
+	content, err := Content(cfg, lk)
 	if err != nil {
 		sender.Close()
 		return nil, err

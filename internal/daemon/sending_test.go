@@ -38,7 +38,7 @@ func TestDemoThroughOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snd, err := startSending(ctx, &cfg, st, signer, log)
+	snd, err := startSending(ctx, &cfg, st, Links(&cfg, signer), log)
 	if err != nil {
 		t.Fatal(err)
 	}

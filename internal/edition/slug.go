@@ -3,6 +3,8 @@ package edition
 import (
 	"path/filepath"
 	"strings"
+
+	"bulletin/internal/unaccent"
 )
 
 // DefaultSlug derives an edition's slug from its file name: the folder's name
@@ -24,59 +26,29 @@ func DefaultSlug(path string) string {
 }
 
 // Slugify turns a name into lower-case ASCII letters, digits and single
-// dashes, dropping French accents ("Édition spéciale" gives
-// "edition-speciale"), so that it is safe in a URL path.
+// dashes, dropping accents ("Édition spéciale" gives "edition-speciale"),
+// so that it is safe in a URL path.
 func Slugify(s string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(s) {
-		r = unaccent(r)
+	word := func(w string) {
+		if dash && b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		dash = false
+		b.WriteString(w)
+	}
+	for _, r := range unaccent.String(strings.ToLower(s)) {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
+			word(string(r))
 		case r == 'œ':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteString("oe")
+			word("oe")
 		case r == 'æ':
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteString("ae")
+			word("ae")
 		default:
 			dash = true
 		}
 	}
 	return b.String()
-}
-
-// unaccent maps the accented letters of French (and a few neighbours) to
-// their base letter.
-func unaccent(r rune) rune {
-	switch r {
-	case 'à', 'â', 'ä', 'á', 'ã', 'å':
-		return 'a'
-	case 'ç':
-		return 'c'
-	case 'é', 'è', 'ê', 'ë':
-		return 'e'
-	case 'î', 'ï', 'í', 'ì':
-		return 'i'
-	case 'ô', 'ö', 'ó', 'ò', 'õ':
-		return 'o'
-	case 'ù', 'û', 'ü', 'ú':
-		return 'u'
-	case 'ÿ', 'ý':
-		return 'y'
-	case 'ñ':
-		return 'n'
-	}
-	return r
 }

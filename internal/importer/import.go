@@ -1,6 +1,6 @@
 // Package importer brings subscribers in from CSV files: SendinBlue exports
 // and French spreadsheets alike. The command line, the admin console and the
-// API all call Import.
+// API all call Import; Export writes the file that Import reads back.
 package importer
 
 import (

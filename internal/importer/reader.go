@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bulletin/internal/address"
+	"bulletin/internal/spreadsheet"
 )
 
 // Row is one valid row of the file.
@@ -330,7 +331,7 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 	reject := func(format string, args ...any) (Row, error) {
 		return Row{}, &RowError{Line: line, Reason: fmt.Sprintf(format, args...)}
 	}
-	raw := strings.TrimSpace(rec[r.email])
+	raw := cell(rec[r.email])
 	if raw == "" {
 		return reject("no e-mail address in column %q", r.cols[r.email].Header)
 	}
@@ -385,7 +386,7 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 	}
 
 	for _, i := range r.attrs {
-		v := strings.TrimSpace(rec[i])
+		v := cell(rec[i])
 		if v == "" {
 			continue
 		}
@@ -401,14 +402,21 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 	return row, nil
 }
 
-// firstValue returns the first non-empty trimmed cell among the columns idx.
+// firstValue returns the first non-empty cell among the columns idx.
 func firstValue(rec []string, idx []int) string {
 	for _, i := range idx {
-		if v := strings.TrimSpace(rec[i]); v != "" {
+		if v := cell(rec[i]); v != "" {
 			return v
 		}
 	}
 	return ""
+}
+
+// cell returns the text of a cell that people typed: trimmed, and without
+// the apostrophe Export puts before a formula (spreadsheet.Undefuse), so
+// that an export imported again changes nothing.
+func cell(v string) string {
+	return strings.TrimSpace(spreadsheet.Undefuse(v))
 }
 
 // worse returns whichever of two statuses suppresses more.

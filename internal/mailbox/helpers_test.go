@@ -33,20 +33,21 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/google/uuid"
 
+	"bulletin/internal/links"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
 )
 
-// fixture is a real store in a temporary folder with a signer and a
+// fixture is a real store in a temporary folder with the links and a
 // processor, and plain SQL to make the campaigns and deliveries that the
 // campaign engine would (its store code is not what these tests test).
 type fixture struct {
-	t      testing.TB
-	st     *store.Storage
-	db     *sql.DB
-	signer *token.Signer
-	proc   *Processor
-	now    time.Time
+	t     testing.TB
+	st    *store.Storage
+	db    *sql.DB
+	links *links.Links
+	proc  *Processor
+	now   time.Time
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -63,9 +64,9 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, st: st, db: db, signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")),
-		now: time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC)}
-	f.proc = NewProcessor(st, f.signer, Rules{SoftLimit: 3, SoftWindow: 30 * 24 * time.Hour}, func() time.Time { return f.now })
+	f := &fixture{t: t, st: st, db: db, now: time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC),
+		links: &links.Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))}}
+	f.proc = NewProcessor(st, f.links, Rules{SoftLimit: 3, SoftWindow: 30 * 24 * time.Hour}, func() time.Time { return f.now })
 	return f
 }
 
@@ -114,7 +115,7 @@ type deliveryRow struct {
 func (f *fixture) delivery(c campaignRow, sub int64, email string, sentAt time.Time) deliveryRow {
 	f.t.Helper()
 	d := deliveryRow{uuid: uuid.New()}
-	d.token = f.signer.Sign(token.Delivery, d.uuid[:])
+	d.token = f.links.DeliveryToken(d.uuid)
 	d.messageID = d.uuid.String() + "@example.org"
 	d.id = f.exec(`INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, message_id, created_at, updated_at, sent_at)
 		VALUES (?, ?, ?, ?, 'sent', ?, ?, ?, ?)`, d.uuid.String(), c.id, sub, email, d.messageID, sentAt, sentAt, sentAt)

@@ -10,11 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"bulletin/internal/classify"
+	"bulletin/internal/links"
 	"bulletin/internal/store"
-	"bulletin/internal/token"
 )
 
 // How a message was matched to a delivery or a subscriber, as recorded in
@@ -43,15 +41,16 @@ type Rules struct {
 // matches it to a delivery, acts on the subscriber and records the event,
 // all without IMAP, so that the watcher and the tests share it.
 type Processor struct {
-	store  *store.Storage
-	signer *token.Signer
-	rules  Rules
-	now    func() time.Time
+	store *store.Storage
+	links *links.Links
+	rules Rules
+	now   func() time.Time
 }
 
-// NewProcessor returns a Processor over the store, checking tokens with
-// signer. now is the clock; nil means time.Now.
-func NewProcessor(st *store.Storage, signer *token.Signer, rules Rules, now func() time.Time) *Processor {
+// NewProcessor returns a Processor over the store, reading delivery tokens
+// with lk, the links the messages were sent with. now is the clock; nil
+// means time.Now.
+func NewProcessor(st *store.Storage, lk *links.Links, rules Rules, now func() time.Time) *Processor {
 	if rules.SoftLimit == 0 {
 		rules.SoftLimit = 3
 	}
@@ -61,7 +60,7 @@ func NewProcessor(st *store.Storage, signer *token.Signer, rules Rules, now func
 	if now == nil {
 		now = time.Now
 	}
-	return &Processor{store: st, signer: signer, rules: rules, now: now}
+	return &Processor{store: st, links: lk, rules: rules, now: now}
 }
 
 // Message is one message read from a mailbox, with its IMAP identity.
@@ -152,12 +151,11 @@ func (p *Processor) match(ctx context.Context, res classify.Result) (*store.Deli
 		if tok == "" {
 			return nil, nil
 		}
-		payload, err := p.signer.Verify(token.Delivery, tok)
-		if err != nil || len(payload) != 16 {
+		id, err := p.links.ParseDeliveryToken(tok)
+		if err != nil {
 			problems = append(problems, what+" token does not verify: ignored")
 			return nil, nil
 		}
-		id, _ := uuid.FromBytes(payload)
 		ref, err := p.store.MatchDelivery(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			problems = append(problems, what+" token names no delivery (campaign deleted?)")

@@ -22,6 +22,5 @@
 // length, Gmail's 102 KB clip); its errors block a campaign.
 //
 // Images next to an edition file are published under
-// <public URL>/media/<slug>/<file> (MediaPath, MediaURL); ParseMediaPath is
-// the inverse for the daemon's handler.
+// <public URL>/media/<slug>/<file> (links.MediaURL).
 package render

@@ -18,6 +18,7 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/links"
 )
 
 // newMarkdown returns the Markdown converter editions are written for:
@@ -69,7 +70,7 @@ func (c *converter) imageURL(src string) string {
 	if err != nil {
 		return src // Check reports it
 	}
-	return MediaURL(c.opts.PublicURL, c.ed.Slug, p)
+	return links.MediaURL(c.opts.PublicURL, c.ed.Slug, p)
 }
 
 // localFile returns the file on disk of a local image, or "".

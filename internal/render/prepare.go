@@ -113,6 +113,20 @@ type view struct {
 // layouts, CSS inlining. Errors are template errors, naming the layout's file
 // and line; problems of content are left to Check.
 func (t *Templates) Prepare(ed *edition.Edition) (*Prepared, error) {
+	return t.prepare(ed, false)
+}
+
+// PrepareTracked is Prepare for a campaign that counts opens and clicks:
+// each absolute http(s) link of the HTML part becomes a slot that
+// Recipient.ClickURL fills, and a slot for the 1×1 image of
+// Recipient.OpenURL ends the body. Recipient fields (the unsubscribe and
+// web view links) are left as they are, and so is the plain-text part.
+// Rendering stays as cheap: the links are found here, once per edition.
+func (t *Templates) PrepareTracked(ed *edition.Edition) (*Prepared, error) {
+	return t.prepare(ed, true)
+}
+
+func (t *Templates) prepare(ed *edition.Edition, track bool) (*Prepared, error) {
 	if bytes.Contains(ed.Source, []byte(slotPrefix)) {
 		return nil, fmt.Errorf("%s: the text %q is reserved", ed.Path, slotPrefix)
 	}
@@ -149,7 +163,11 @@ func (t *Templates) Prepare(ed *edition.Edition) (*Prepared, error) {
 		frenchSpacingHTML(doc)
 	}
 	p.inspect(doc)
-	if p.html, err = serialize(doc); err != nil {
+	var tracked *Fields // where the serializer adds the links' slots
+	if track {
+		tracked = v.Recipient
+	}
+	if p.html, err = serialize(doc, tracked); err != nil {
 		return nil, fmt.Errorf("%s: %w", t.htmlSource, err)
 	}
 
@@ -354,6 +372,13 @@ func (p *Prepared) slotBytes(r *Recipient) int {
 			n += len(r.UnsubscribeURL)
 		case slotWebView:
 			n += len(r.WebViewURL)
+		case slotLink:
+			n += len(s.key)
+			if r.ClickURL != nil {
+				n += len(s.key) + 128 // the redirect, its token and the link escaped
+			}
+		case slotOpen:
+			n += len(r.OpenURL) + 100
 		default:
 			n += len(r.FirstName) + len(r.LastName) + len(r.Email) + len(r.Organisation) + len(s.fallback)
 		}

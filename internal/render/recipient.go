@@ -6,8 +6,9 @@ import (
 	"unicode/utf8"
 )
 
-// Recipient is what a message is personalised with: the subscriber's fields
-// and the two links that differ for each of them.
+// Recipient is what a message is personalised with: the subscriber's fields,
+// the two links that differ for each of them and, for an edition made with
+// PrepareTracked, the tracking of opens and clicks.
 type Recipient struct {
 	Email        string
 	FirstName    string
@@ -20,6 +21,12 @@ type Recipient struct {
 	UnsubscribeURL string
 	// WebViewURL is this recipient's link to the online version.
 	WebViewURL string
+	// OpenURL is the source of this message's 1×1 tracking image; empty:
+	// no image.
+	OpenURL string
+	// ClickURL returns what to write instead of each http(s) link of the
+	// HTML part, link as the layout made it; nil: the links as they are.
+	ClickURL func(link string) string
 }
 
 // slotKind is which recipient field a slot holds.
@@ -34,6 +41,8 @@ const (
 	slotAttr
 	slotUnsubscribe
 	slotWebView
+	slotLink // a link of the HTML part, key; see PrepareTracked
+	slotOpen // the tracking image, a whole element
 )
 
 // slot is one recipient field used by a template, with its fallback.
@@ -73,14 +82,17 @@ type Fields struct {
 	slots []slot
 }
 
-func (f *Fields) add(s slot) string {
+func (f *Fields) add(s slot) string { return slotMarker(f.index(s)) }
+
+// index returns the number of slot s, adding it the first time.
+func (f *Fields) index(s slot) int {
 	for i, x := range f.slots {
 		if x == s {
-			return slotMarker(i)
+			return i
 		}
 	}
 	f.slots = append(f.slots, s)
-	return slotMarker(len(f.slots) - 1)
+	return len(f.slots) - 1
 }
 
 func fallback(fb []string) string { return strings.Join(fb, " ") }
@@ -186,6 +198,19 @@ func appendSlot(dst []byte, s slot, e esc, r *Recipient) []byte {
 		return appendURL(dst, r.UnsubscribeURL, e)
 	case slotWebView:
 		return appendURL(dst, r.WebViewURL, e)
+	case slotLink:
+		link := s.key
+		if r.ClickURL != nil {
+			link = r.ClickURL(link)
+		}
+		return appendURL(dst, link, e)
+	case slotOpen:
+		if r.OpenURL == "" {
+			return dst
+		}
+		dst = append(dst, `<img src="`...)
+		dst = appendURL(dst, r.OpenURL, escURL)
+		return append(dst, `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;">`...)
 	case slotFullName:
 		first, last := strings.TrimSpace(r.FirstName), strings.TrimSpace(r.LastName)
 		if first == "" || last == "" {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/links"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/editions")
@@ -21,7 +22,7 @@ func exampleOptions(publicURL string) Options {
 	return Options{
 		Organisation: "Mission Interinstitutionnelle Clause Sociale 34 (MICS 34)",
 		Address:      []string{"59 Avenue de Fès, Espace Bertin Sans", "Bâtiment C, 1er étage", "34080 Montpellier"},
-		LogoURL:      MediaURL(publicURL, "2020-edition-10-ans", "logo-mics34.png"),
+		LogoURL:      links.MediaURL(publicURL, "2020-edition-10-ans", "logo-mics34.png"),
 		Social:       []Link{{Name: "Facebook", URL: "https://www.facebook.com/mics34"}},
 		PublicURL:    publicURL,
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"bulletin/internal/links"
 )
 
 // Screenshots of the example edition, as a reader sees it, for docs/:
@@ -45,7 +47,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux.HandleFunc("GET /media/", func(w http.ResponseWriter, r *http.Request) {
-		slug, file, ok := ParseMediaPath(r.URL.Path)
+		slug, file, ok := links.ParseMediaPath(r.URL.Path)
 		if !ok || slug != ed.Slug {
 			http.NotFound(w, r)
 			return

@@ -20,8 +20,12 @@ import (
 // slot is in text, in an attribute or in a URL, which is the context its
 // per-recipient value must be escaped for; finding that out afterwards from
 // the string would be guesswork.
-func serialize(n *html.Node) ([]part, error) {
-	s := &serializer{}
+//
+// With track, each absolute http(s) link of an <a> becomes a slot of
+// kind slotLink added to track, and a slotOpen ends the body (see
+// PrepareTracked).
+func serialize(n *html.Node, track *Fields) ([]part, error) {
+	s := &serializer{track: track}
 	if err := s.node(n); err != nil {
 		return nil, err
 	}
@@ -31,6 +35,7 @@ func serialize(n *html.Node) ([]part, error) {
 type serializer struct {
 	lit   strings.Builder
 	parts []part
+	track *Fields // nil: links are written as they are
 }
 
 func (s *serializer) finish() []part {
@@ -150,6 +155,9 @@ func (s *serializer) element(n *html.Node) error {
 	if err := s.children(n); err != nil {
 		return err
 	}
+	if n.Data == "body" && s.track != nil {
+		s.slot(s.track.index(slot{kind: slotOpen}), escText)
+	}
 	s.lit.WriteString("</")
 	s.lit.WriteString(n.Data)
 	s.lit.WriteByte('>')
@@ -157,6 +165,10 @@ func (s *serializer) element(n *html.Node) error {
 }
 
 func (s *serializer) attrValue(tag, key, val string) error {
+	if s.track != nil && tag == "a" && key == "href" && isWebURL(val) && !hasSlot(val) {
+		s.slot(s.track.index(slot{kind: slotLink, key: val}), escURL)
+		return nil
+	}
 	if !hasSlot(val) {
 		escapeAttr(&s.lit, val)
 		return nil

@@ -105,31 +105,6 @@ func TestTint(t *testing.T) {
 	}
 }
 
-func TestMediaPath(t *testing.T) {
-	if got, want := MediaPath("2020-edition-10-ans", "images/info graphie.png"), "/media/2020-edition-10-ans/images/info%20graphie.png"; got != want {
-		t.Errorf("MediaPath = %q, want %q", got, want)
-	}
-	if got, want := MediaURL("https://lettre.example.org/", "a", "b.png"), "https://lettre.example.org/media/a/b.png"; got != want {
-		t.Errorf("MediaURL = %q, want %q", got, want)
-	}
-	for _, tc := range []struct {
-		path, slug, file string
-		ok               bool
-	}{
-		{"/media/2020-edition-10-ans/infographie-2019.png", "2020-edition-10-ans", "infographie-2019.png", true},
-		{"/media/a/images/b.png", "a", "images/b.png", true},
-		{"/media/a/../../etc/passwd", "", "", false},
-		{"/media/a/", "", "", false},
-		{"/media/Bad Slug/a.png", "", "", false},
-		{"/other/a/b.png", "", "", false},
-	} {
-		slug, file, ok := ParseMediaPath(tc.path)
-		if slug != tc.slug || file != tc.file || ok != tc.ok {
-			t.Errorf("ParseMediaPath(%q) = %q, %q, %v, want %q, %q, %v", tc.path, slug, file, ok, tc.slug, tc.file, tc.ok)
-		}
-	}
-}
-
 // TestLocalImages: an image next to the edition is served under /media/,
 // at its natural width when narrower than the column.
 func TestLocalImages(t *testing.T) {

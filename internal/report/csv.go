@@ -1,11 +1,12 @@
 package report
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"bulletin/internal/spreadsheet"
 )
 
 // CSV files follow RFC 4180 with English column names, UTC times in RFC
@@ -18,42 +19,14 @@ var AddressColumns = []string{"email", "domain", "outcome", "state", "detail", "
 	"reply", "skip_reason", "sent_at", "last_attempt_at", "next_attempt_at", "bounce_kind", "bounce_status", "bounce_reason",
 	"bounce_diagnostic", "bounced_at", "complained_at", "unsubscribed_at", "unsubscribed_by"}
 
-// csvWriter writes records, Excel-flavoured or not.
-type csvWriter struct {
-	cw    *csv.Writer
-	excel bool
-	err   error
-}
-
-func newCSV(w io.Writer, excel bool) *csvWriter {
-	c := &csvWriter{cw: csv.NewWriter(w), excel: excel}
-	if excel {
-		c.cw.Comma, c.cw.UseCRLF = ';', true
-		_, c.err = io.WriteString(w, "\uFEFF")
-	}
-	return c
-}
-
-func (c *csvWriter) write(rec ...string) {
-	if c.err == nil {
-		c.err = c.cw.Write(rec)
-	}
-}
-
-func (c *csvWriter) flush() error {
-	if c.err != nil {
-		return c.err
-	}
-	c.cw.Flush()
-	return c.cw.Error()
-}
-
-func (c *csvWriter) rate(f *float64) string {
+// csvRate writes a rate as a decimal fraction, with a decimal comma in an
+// Excel-flavoured file.
+func csvRate(c *spreadsheet.Writer, f *float64) string {
 	if f == nil {
 		return ""
 	}
 	s := strconv.FormatFloat(*f, 'f', 4, 64)
-	if c.excel {
+	if c.Excel() {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
@@ -61,15 +34,16 @@ func (c *csvWriter) rate(f *float64) string {
 
 // WriteAddressesCSV writes one row per delivery.
 func WriteAddressesCSV(w io.Writer, rows []Address, excel bool) error {
-	c := newCSV(w, excel)
-	c.write(AddressColumns...)
+	c := spreadsheet.NewWriter(w, excel)
+	c.Write(AddressColumns...)
+	safe, stamp := spreadsheet.Defuse, spreadsheet.Time
 	for _, a := range rows {
-		c.write(safe(a.Email), safe(a.Domain), a.Outcome, a.State, safe(a.Detail), strconv.Itoa(a.Attempts), code(a.SMTPCode),
+		c.Write(safe(a.Email), safe(a.Domain), a.Outcome, a.State, safe(a.Detail), strconv.Itoa(a.Attempts), code(a.SMTPCode),
 			a.EnhancedCode, safe(a.Reply), safe(a.SkipReason), stamp(a.SentAt), stamp(a.LastAttemptAt), stamp(a.NextAttemptAt),
 			a.BounceKind, safe(a.BounceStatus), safe(a.BounceReason), safe(a.BounceDiag), stamp(a.BouncedAt), stamp(a.ComplainedAt),
 			stamp(a.UnsubscribedAt), safe(a.UnsubscribedBy))
 	}
-	return c.flush()
+	return c.Flush()
 }
 
 // QuarterColumns are the columns of the quarters CSV: one row per quarter
@@ -80,8 +54,8 @@ var QuarterColumns = []string{"quarter", "start", "end", "list", "members_start"
 
 // WriteQuartersCSV writes the quarters of o.
 func WriteQuartersCSV(w io.Writer, o *Overview, excel bool) error {
-	c := newCSV(w, excel)
-	c.write(QuarterColumns...)
+	c := spreadsheet.NewWriter(w, excel)
+	c.Write(QuarterColumns...)
 	day := func(t time.Time) string { return t.Format("2006-01-02") }
 	flow := func(f Flow) []string {
 		return []string{strconv.Itoa(f.Start), strconv.Itoa(f.New), strconv.Itoa(f.Unsubscribed), strconv.Itoa(f.Bounced),
@@ -89,14 +63,14 @@ func WriteQuartersCSV(w io.Writer, o *Overview, excel bool) error {
 	}
 	for _, q := range o.Quarters {
 		rec := append([]string{q.Quarter, day(q.Start), day(q.End), ""}, flow(q.Subscribers)...)
-		c.write(append(rec, strconv.Itoa(q.Campaigns), strconv.Itoa(q.Recipients), strconv.Itoa(q.Sent),
+		c.Write(append(rec, strconv.Itoa(q.Campaigns), strconv.Itoa(q.Recipients), strconv.Itoa(q.Sent),
 			strconv.Itoa(q.BouncedHard), strconv.Itoa(q.BouncedSoft), strconv.Itoa(q.Complaints))...)
 		for _, l := range q.Lists {
-			rec := append([]string{q.Quarter, day(q.Start), day(q.End), safe(l.List)}, flow(l)...)
-			c.write(append(rec, "", "", "", "", "", "")...)
+			rec := append([]string{q.Quarter, day(q.Start), day(q.End), spreadsheet.Defuse(l.List)}, flow(l)...)
+			c.Write(append(rec, "", "", "", "", "", "")...)
 		}
 	}
-	return c.flush()
+	return c.Flush()
 }
 
 // EditionColumns are the columns of the editions CSV.
@@ -105,32 +79,16 @@ var EditionColumns = []string{"id", "name", "state", "lists", "started_at", "qua
 
 // WriteEditionsCSV writes one row per campaign of o.
 func WriteEditionsCSV(w io.Writer, o *Overview, excel bool) error {
-	c := newCSV(w, excel)
-	c.write(EditionColumns...)
+	c := spreadsheet.NewWriter(w, excel)
+	c.Write(EditionColumns...)
 	for _, e := range o.Editions {
-		c.write(e.ID, safe(e.Name), e.State, safe(strings.Join(e.Lists, ", ")), stamp(e.StartedAt), e.Quarter,
+		c.Write(e.ID, spreadsheet.Defuse(e.Name), e.State, spreadsheet.Defuse(strings.Join(e.Lists, ", ")),
+			spreadsheet.Time(e.StartedAt), e.Quarter,
 			strconv.Itoa(e.Recipients), strconv.Itoa(e.Sent), strconv.Itoa(e.Failed), strconv.Itoa(e.Skipped),
-			strconv.Itoa(e.Pending), strconv.Itoa(e.Delivered), c.rate(e.DeliveryRate), strconv.Itoa(e.BouncedHard),
+			strconv.Itoa(e.Pending), strconv.Itoa(e.Delivered), csvRate(c, e.DeliveryRate), strconv.Itoa(e.BouncedHard),
 			strconv.Itoa(e.BouncedSoft), strconv.Itoa(e.Complaints), strconv.Itoa(e.Unsubscribed))
 	}
-	return c.flush()
-}
-
-// safe defuses spreadsheet formulas: a bounce's diagnostic is written by
-// whoever runs the remote server, and a cell starting with = + - @ would
-// run as a formula when staff open the file.
-func safe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
+	return c.Flush()
 }
 
 func code(n int) string {

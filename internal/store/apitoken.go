@@ -67,16 +67,11 @@ func (s *Storage) CreateAPIToken(ctx context.Context, name string, role Role) (s
 
 // APITokens returns every token, revoked ones included, by name.
 func (s *Storage) APITokens(ctx context.Context) ([]*APIToken, error) {
-	var out []*APIToken
-	err := s.each(ctx, "SELECT "+apiTokenColumns+" FROM api_tokens ORDER BY name", nil, func(rows *sql.Rows) error {
-		t, err := scanAPIToken(rows)
-		if err != nil {
-			return err
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
+	toks, err := queryAll(ctx, s.r, scanAPIToken, "SELECT "+apiTokenColumns+" FROM api_tokens ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	return toks, nil
 }
 
 // APITokenBySecret returns the live token whose secret this is, and records
@@ -86,13 +81,10 @@ func (s *Storage) APITokenBySecret(ctx context.Context, secret string) (*APIToke
 	if !strings.HasPrefix(secret, APITokenPrefix) {
 		return nil, ErrNotFound
 	}
-	t, err := scanAPIToken(s.r.QueryRowContext(ctx, "SELECT "+apiTokenColumns+
-		" FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", secretHash(secret)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	t, err := queryOne(ctx, s.r, "token", scanAPIToken, "SELECT "+apiTokenColumns+
+		" FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", secretHash(secret))
 	if err != nil {
-		return nil, fmt.Errorf("store: token: %w", err)
+		return nil, err
 	}
 	at := now()
 	if at.Sub(t.LastUsedAt) > time.Minute {

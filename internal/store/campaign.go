@@ -39,6 +39,9 @@ type Campaign struct {
 	From        string // "Name <addr>"
 	ReplyTo     string
 	Filter      string // the attribute filter as written; see campaign.ParseFilter
+	// Track counts opens and clicks: a pixel and redirected links in each
+	// message. Off unless staff choose it (CNIL: readers' consent first).
+	Track       bool
 	State       CampaignState
 	StateReason string
 	SendAt      time.Time // zero unless scheduled
@@ -64,8 +67,8 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 		t := now()
 		c.UUID, c.State, c.CreatedAt, c.UpdatedAt = uuid.New(), Draft, t, t
 		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (uuid, name, edition_id, subject, from_addr, reply_to,
-			filter, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.UUID.String(), c.Name, c.EditionID, c.Subject, c.From, c.ReplyTo, c.Filter, c.State, t, t)
+			filter, track, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.UUID.String(), c.Name, c.EditionID, c.Subject, c.From, c.ReplyTo, c.Filter, c.Track, c.State, t, t)
 		if err != nil {
 			return err
 		}
@@ -87,7 +90,7 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 	return nil
 }
 
-const campaignColumns = `c.id, c.uuid, c.name, c.edition_id, e.slug, c.subject, c.from_addr, c.reply_to, c.filter,
+const campaignColumns = `c.id, c.uuid, c.name, c.edition_id, e.slug, c.subject, c.from_addr, c.reply_to, c.filter, c.track,
 	c.state, c.state_reason, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at, c.lease_owner, c.lease_until,
 	(SELECT group_concat(l.id || ':' || l.name, char(10)) FROM campaign_lists cl JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = c.id)`
 
@@ -99,7 +102,7 @@ func scanCampaign(row scanner) (*Campaign, error) {
 		sendAt, started, finished, leased sql.NullTime
 		lists                             sql.NullString
 	)
-	err := row.Scan(&c.ID, &c.UUID, &c.Name, &c.EditionID, &c.EditionSlug, &c.Subject, &c.From, &c.ReplyTo, &c.Filter,
+	err := row.Scan(&c.ID, &c.UUID, &c.Name, &c.EditionID, &c.EditionSlug, &c.Subject, &c.From, &c.ReplyTo, &c.Filter, &c.Track,
 		&c.State, &c.StateReason, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &c.LeaseOwner, &leased, &lists)
 	if err != nil {
 		return nil, err
@@ -471,11 +474,11 @@ func (s *Storage) ReleaseLease(ctx context.Context, campaignID int64, owner stri
 }
 
 // CopyCampaign makes a new draft campaign with c's edition, lists, subject,
-// sender and filter, named name: each firing of a recurring campaign sends
-// such a copy.
+// sender, filter and tracking choice, named name: each firing of a
+// recurring campaign sends such a copy.
 func (s *Storage) CopyCampaign(ctx context.Context, c *Campaign, name string) (*Campaign, error) {
 	cp := &Campaign{Name: name, EditionID: c.EditionID, Subject: c.Subject, From: c.From, ReplyTo: c.ReplyTo,
-		Filter: c.Filter, ListIDs: c.ListIDs}
+		Filter: c.Filter, Track: c.Track, ListIDs: c.ListIDs}
 	if err := s.CreateCampaign(ctx, cp); err != nil {
 		return nil, err
 	}

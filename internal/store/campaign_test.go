@@ -32,6 +32,16 @@ func campaignWith(t *testing.T, s *Storage, n int) *Campaign {
 	return c
 }
 
+// sendingCampaign is campaignWith, started: its ledger fixed.
+func sendingCampaign(t *testing.T, s *Storage, n int) *Campaign {
+	t.Helper()
+	c := campaignWith(t, s, n)
+	if _, err := s.TransitionCampaign(context.Background(), Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestSaveEditionBySlug(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
@@ -51,10 +61,7 @@ func TestSaveEditionBySlug(t *testing.T) {
 func TestStartFixesLedgerWithUUIDs(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
-	c := campaignWith(t, s, 50)
-	if _, err := s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); err != nil {
-		t.Fatal(err)
-	}
+	c := sendingCampaign(t, s, 50)
 	content, _, err := s.CampaignContent(ctx, c.ID)
 	if err != nil || content != "src" {
 		t.Errorf("frozen content %q, %v", content, err)
@@ -125,6 +132,35 @@ func TestLeaseAndClaim(t *testing.T) {
 	}
 }
 
+// A batch made only of readers who left mid-send is skipped, and the next
+// one is claimed in the same call: an empty claim means nothing is due.
+func TestClaimPassesWholeSkippedBatches(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	c := sendingCampaign(t, s, 7)
+	for _, email := range []string{"s0@example.org", "s1@example.org", "s2@example.org", "s3@example.org", "s6@example.org"} {
+		sub, _ := s.SubscriberByEmail(ctx, email)
+		if _, err := s.SetStatus(ctx, sub.ID, StatusChange{Status: Unsubscribed, Source: "one-click"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	if ok, err := s.AcquireLease(ctx, c.ID, "a", now.Add(time.Minute)); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	ds, err := s.ClaimDeliveries(ctx, c.ID, "a", 2, now)
+	if err != nil || len(ds) != 2 || ds[0].Email != "s4@example.org" || ds[1].Email != "s5@example.org" {
+		t.Fatalf("claim = %d rows, %v; want s4 and s5 past two batches of skips", len(ds), err)
+	}
+	if ds, err := s.ClaimDeliveries(ctx, c.ID, "a", 2, now); err != nil || len(ds) != 0 {
+		t.Errorf("claim of the rest = %d rows, %v; want none (s6 left)", len(ds), err)
+	}
+	n, _ := s.CampaignDeliveryCounts(ctx, c.ID)
+	if n.ByState[Skipped] != 5 || n.ByState[InFlight] != 2 || n.Pending() != 2 {
+		t.Errorf("counts %v, want 5 skipped and 2 in flight", n.ByState)
+	}
+}
+
 func TestAdvanceScheduleOnce(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
@@ -145,5 +181,26 @@ func TestAdvanceScheduleOnce(t *testing.T) {
 	}
 	if next, _ := s.NextScheduleAt(ctx); next.IsZero() {
 		t.Error("NextScheduleAt found nothing")
+	}
+}
+
+// Tracking is off unless asked for, read back, and kept by copies.
+func TestCampaignTrack(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	c := campaignWith(t, s, 1)
+	if got, _ := s.CampaignByID(ctx, c.ID); got.Track {
+		t.Error("a campaign tracks by default")
+	}
+	tracked := &Campaign{Name: "Suivie", EditionID: c.EditionID, Subject: "S", ListIDs: c.ListIDs, Track: true}
+	if err := s.CreateCampaign(ctx, tracked); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CampaignByUUID(ctx, tracked.UUID)
+	if err != nil || !got.Track {
+		t.Fatalf("CampaignByUUID = %+v, %v; want Track", got, err)
+	}
+	if cp, err := s.CopyCampaign(ctx, got, "Suivie, encore"); err != nil || !cp.Track {
+		t.Errorf("CopyCampaign = %+v, %v; want Track kept", cp, err)
 	}
 }

@@ -58,8 +58,11 @@ var ErrLeaseLost = errors.New("campaign lease lost or campaign no longer sending
 // checks each recipient again first: one who was unsubscribed, bounced,
 // complained, erased or left the campaign's lists since the campaign started
 // is skipped ("unsubscribed-during-send", ...) and not returned (invariant
-// 1). It fails with ErrLeaseLost unless owner holds the campaign's lease and
-// the campaign is sending.
+// 1). When every row of a batch is skipped so, it takes the next batch, so
+// that an empty result always means that nothing is due: the engine then
+// waits, and must not wait while readers who left mid-send stand before
+// those still to be sent. It fails with ErrLeaseLost unless owner holds the
+// campaign's lease and the campaign is sending.
 func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner string, limit int, t time.Time) ([]*Delivery, error) {
 	var out []*Delivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -72,73 +75,14 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 			return ErrLeaseLost
 		}
 		t = t.UTC()
-		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.uuid, d.email, d.attempts, d.first_attempt_at, d.duplicates,
-			s.id, s.uuid, s.email, s.first_name, s.last_name, s.organisation, s.attributes, s.status,
-			(SELECT count(*) FROM list_members m JOIN campaign_lists cl ON cl.list_id = m.list_id
-				WHERE cl.campaign_id = d.campaign_id AND m.subscriber_id = s.id AND m.status = 'subscribed')
-			FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
-			WHERE d.campaign_id = ? AND d.state = 'queued' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
-			ORDER BY d.id LIMIT ?`, campaignID, t, limit)
-		if err != nil {
-			return err
-		}
-		type skip struct {
-			id     int64
-			reason string
-		}
-		var skips []skip
-		for rows.Next() {
-			var (
-				d      = &Delivery{CampaignID: campaignID, State: InFlight}
-				first  sql.NullTime
-				sid    sql.NullInt64
-				su     uuid.NullUUID
-				email  sql.NullString
-				fn, ln sql.NullString
-				org    sql.NullString
-				attrs  sql.NullString
-				status sql.NullString
-				onList int
-			)
-			if err := rows.Scan(&d.ID, &d.UUID, &d.Email, &d.Attempts, &first, &d.Duplicates,
-				&sid, &su, &email, &fn, &ln, &org, &attrs, &status, &onList); err != nil {
-				rows.Close()
+		for {
+			batch, skipped, err := claimBatch(ctx, tx, campaignID, limit, t)
+			if err != nil {
 				return err
 			}
-			d.FirstAttemptAt = first.Time
-			switch {
-			case !sid.Valid:
-				skips = append(skips, skip{d.ID, "erased-during-send"})
-				continue
-			case Status(status.String) != Active:
-				skips = append(skips, skip{d.ID, status.String + "-during-send"})
-				continue
-			case onList == 0:
-				skips = append(skips, skip{d.ID, "left-list-during-send"})
-				continue
-			}
-			sub := &Subscriber{ID: sid.Int64, UUID: su.UUID, Email: email.String, FirstName: fn.String,
-				LastName: ln.String, Organisation: org.String, Status: Active}
-			if err := json.Unmarshal([]byte(attrs.String), &sub.Attributes); err != nil {
-				rows.Close()
-				return fmt.Errorf("attributes of subscriber %d: %w", sub.ID, err)
-			}
-			// The address as it is now: a corrected address is used, and the
-			// ledger records the one actually mailed.
-			d.Email, d.Subscriber = sub.Email, sub
-			if d.FirstAttemptAt.IsZero() {
-				d.FirstAttemptAt = t
-			}
-			out = append(out, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, sk := range skips {
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'skipped', skip_reason = ?, updated_at = ?
-				WHERE id = ?`, sk.reason, t, sk.id); err != nil {
-				return err
+			out = batch
+			if len(out) > 0 || skipped == 0 {
+				break
 			}
 		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = 'sending', email = ?, last_attempt_at = ?,
@@ -161,6 +105,85 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// claimBatch reads up to limit queued deliveries of a campaign due at t,
+// skips at once those whose recipient may no longer be mailed, and returns
+// the others, with how many it skipped.
+func claimBatch(ctx context.Context, tx *sql.Tx, campaignID int64, limit int, t time.Time) ([]*Delivery, int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.uuid, d.email, d.attempts, d.first_attempt_at, d.duplicates,
+		s.id, s.uuid, s.email, s.first_name, s.last_name, s.organisation, s.attributes, s.status,
+		(SELECT count(*) FROM list_members m JOIN campaign_lists cl ON cl.list_id = m.list_id
+			WHERE cl.campaign_id = d.campaign_id AND m.subscriber_id = s.id AND m.status = 'subscribed')
+		FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE d.campaign_id = ? AND d.state = 'queued' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
+		ORDER BY d.id LIMIT ?`, campaignID, t, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	type skip struct {
+		id     int64
+		reason string
+	}
+	var (
+		out   []*Delivery
+		skips []skip
+	)
+	for rows.Next() {
+		var (
+			d      = &Delivery{CampaignID: campaignID, State: InFlight}
+			first  sql.NullTime
+			sid    sql.NullInt64
+			su     uuid.NullUUID
+			email  sql.NullString
+			fn, ln sql.NullString
+			org    sql.NullString
+			attrs  sql.NullString
+			status sql.NullString
+			onList int
+		)
+		if err := rows.Scan(&d.ID, &d.UUID, &d.Email, &d.Attempts, &first, &d.Duplicates,
+			&sid, &su, &email, &fn, &ln, &org, &attrs, &status, &onList); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		d.FirstAttemptAt = first.Time
+		switch {
+		case !sid.Valid:
+			skips = append(skips, skip{d.ID, "erased-during-send"})
+			continue
+		case Status(status.String) != Active:
+			skips = append(skips, skip{d.ID, status.String + "-during-send"})
+			continue
+		case onList == 0:
+			skips = append(skips, skip{d.ID, "left-list-during-send"})
+			continue
+		}
+		sub := &Subscriber{ID: sid.Int64, UUID: su.UUID, Email: email.String, FirstName: fn.String,
+			LastName: ln.String, Organisation: org.String, Status: Active}
+		if err := json.Unmarshal([]byte(attrs.String), &sub.Attributes); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("attributes of subscriber %d: %w", sub.ID, err)
+		}
+		// The address as it is now: a corrected address is used, and the
+		// ledger records the one actually mailed.
+		d.Email, d.Subscriber = sub.Email, sub
+		if d.FirstAttemptAt.IsZero() {
+			d.FirstAttemptAt = t
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	for _, sk := range skips {
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'skipped', skip_reason = ?, updated_at = ?
+			WHERE id = ?`, sk.reason, t, sk.id); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, len(skips), nil
 }
 
 // SendOutcome is what became of one delivery in flight.

@@ -80,30 +80,16 @@ func (s *Storage) EditionByID(ctx context.Context, id int64) (*Edition, error) {
 }
 
 func (s *Storage) edition(ctx context.Context, where string, arg any) (*Edition, error) {
-	ed, err := scanEdition(s.r.QueryRowContext(ctx, "SELECT "+editionColumns+" FROM editions WHERE "+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: edition: %w", err)
-	}
-	return ed, nil
+	return queryOne(ctx, s.r, "edition", scanEdition, "SELECT "+editionColumns+" FROM editions WHERE "+where, arg)
 }
 
 // Editions returns every edition, the most recently changed first, without
 // their sources.
 func (s *Storage) Editions(ctx context.Context) ([]*Edition, error) {
-	var out []*Edition
-	err := s.each(ctx, "SELECT id, uuid, slug, title, '', dir, created_at, updated_at FROM editions ORDER BY updated_at DESC, id DESC", nil,
-		func(rows *sql.Rows) error {
-			ed, err := scanEdition(rows)
-			if err == nil {
-				out = append(out, ed)
-			}
-			return err
-		})
+	eds, err := queryAll(ctx, s.r, scanEdition,
+		"SELECT id, uuid, slug, title, '', dir, created_at, updated_at FROM editions ORDER BY updated_at DESC, id DESC")
 	if err != nil {
 		return nil, fmt.Errorf("store: editions: %w", err)
 	}
-	return out, nil
+	return eds, nil
 }

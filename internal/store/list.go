@@ -71,55 +71,38 @@ func (s *Storage) ListByUUID(ctx context.Context, id uuid.UUID) (*List, error) {
 }
 
 func (s *Storage) list(ctx context.Context, where string, arg any) (*List, error) {
-	l, err := scanList(s.r.QueryRowContext(ctx, "SELECT "+listColumns+" FROM lists WHERE "+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: list: %w", err)
-	}
-	return l, nil
+	return queryOne(ctx, s.r, "list", scanList, "SELECT "+listColumns+" FROM lists WHERE "+where, arg)
 }
 
 // Lists returns every list by name, with its counts.
 func (s *Storage) Lists(ctx context.Context) ([]*List, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+listColumns+" FROM lists ORDER BY name")
+	lists, err := queryAll(ctx, s.r, scanList, "SELECT "+listColumns+" FROM lists ORDER BY name")
 	if err != nil {
 		return nil, fmt.Errorf("store: lists: %w", err)
 	}
-	defer rows.Close()
-	var out []*List
 	byID := map[int64]*List{}
-	for rows.Next() {
-		l, err := scanList(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: lists: %w", err)
-		}
+	for _, l := range lists {
 		l.Counts = map[Status]int{}
-		out = append(out, l)
 		byID[l.ID] = l
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: lists: %w", err)
-	}
-	counts, err := s.r.QueryContext(ctx, `SELECT m.list_id, s.status, count(*) FROM list_members m
-		JOIN subscribers s ON s.id = m.subscriber_id WHERE m.status = 'subscribed' GROUP BY m.list_id, s.status`)
+	err = eachRow(ctx, s.r, `SELECT m.list_id, s.status, count(*) FROM list_members m
+		JOIN subscribers s ON s.id = m.subscriber_id WHERE m.status = 'subscribed' GROUP BY m.list_id, s.status`, nil,
+		func(rows *sql.Rows) error {
+			var id int64
+			var st Status
+			var n int
+			if err := rows.Scan(&id, &st, &n); err != nil {
+				return err
+			}
+			if l := byID[id]; l != nil {
+				l.Counts[st] = n
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: list counts: %w", err)
 	}
-	defer counts.Close()
-	for counts.Next() {
-		var id int64
-		var st Status
-		var n int
-		if err := counts.Scan(&id, &st, &n); err != nil {
-			return nil, fmt.Errorf("store: list counts: %w", err)
-		}
-		if l := byID[id]; l != nil {
-			l.Counts[st] = n
-		}
-	}
-	return out, counts.Err()
+	return lists, nil
 }
 
 // DeleteList deletes a list and its memberships; subscribers stay. A list
@@ -142,22 +125,22 @@ var ErrInUse = errors.New("in use")
 // SubscriberLists returns the names of the lists a subscriber is on, and for
 // each whether they left it.
 func (s *Storage) SubscriberLists(ctx context.Context, subscriberID int64) (map[string]bool, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT l.name, m.status = 'subscribed' FROM list_members m
-		JOIN lists l ON l.id = m.list_id WHERE m.subscriber_id = ? ORDER BY l.name`, subscriberID)
+	out := map[string]bool{}
+	err := eachRow(ctx, s.r, `SELECT l.name, m.status = 'subscribed' FROM list_members m
+		JOIN lists l ON l.id = m.list_id WHERE m.subscriber_id = ? ORDER BY l.name`, []any{subscriberID},
+		func(rows *sql.Rows) error {
+			var name string
+			var on bool
+			if err := rows.Scan(&name, &on); err != nil {
+				return err
+			}
+			out[name] = on
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: subscriber lists: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var name string
-		var on bool
-		if err := rows.Scan(&name, &on); err != nil {
-			return nil, fmt.Errorf("store: subscriber lists: %w", err)
-		}
-		out[name] = on
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AddToList puts a subscriber on a list, creating the list if needed. A

@@ -125,17 +125,7 @@ func (p *PersonalData) MarshalJSON() ([]byte, error) {
 
 // each runs a query on the readers and calls fn for each row.
 func (s *Storage) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := eachRow(ctx, s.r, q, args, fn); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil

@@ -161,41 +161,6 @@ type CampaignReportData struct {
 	Tracking           *TrackingCounts
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// readTx runs fn in a read transaction on the reader pool: one snapshot of
-// the database (WAL), however long the queries take while the engine writes.
-func (s *Storage) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// eachRow runs q and calls fn for every row.
-func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // anyTime reads a time scanned into an any: a time.Time when the driver
 // knew the column's type, its text otherwise, nil for NULL.
 func anyTime(v any) time.Time {
@@ -744,15 +709,7 @@ type CampaignTotals struct {
 func (s *Storage) CampaignsTotals(ctx context.Context) ([]CampaignTotals, error) {
 	var out []CampaignTotals
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var cs []*Campaign
-		err := eachRow(ctx, tx, "SELECT "+campaignColumns+campaignFrom+"WHERE c.started_at IS NOT NULL ORDER BY c.started_at, c.id", nil,
-			func(rows *sql.Rows) error {
-				c, err := scanCampaign(rows)
-				if err == nil {
-					cs = append(cs, c)
-				}
-				return err
-			})
+		cs, err := queryAll(ctx, tx, scanCampaign, "SELECT "+campaignColumns+campaignFrom+"WHERE c.started_at IS NOT NULL ORDER BY c.started_at, c.id")
 		if err != nil {
 			return err
 		}
@@ -858,16 +815,6 @@ func (s *Storage) RecordTracking(ctx context.Context, delivery uuid.UUID, kind T
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
-}
-
-// SetCampaignTracking turns the counting of opens and clicks on or off for
-// a campaign. It is off unless staff choose it (CNIL: consent first).
-func (s *Storage) SetCampaignTracking(ctx context.Context, campaignID int64, on bool) error {
-	res, err := s.w.ExecContext(ctx, "UPDATE campaigns SET track = ?, updated_at = ? WHERE id = ?", on, now(), campaignID)
-	if err != nil {
-		return fmt.Errorf("store: campaign tracking: %w", err)
-	}
-	return oneRow(res)
 }
 
 // SummaryKind names one of the summaries mailed about a campaign.

@@ -167,7 +167,19 @@ type dbtx interface {
 
 // tx runs fn in a write transaction, committed when fn returns nil.
 func (s *Storage) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return inTx(ctx, s.w, fn)
+}
+
+// readTx runs fn in a read transaction on the reader pool: one snapshot of
+// the database (WAL), however long the queries take while the engine writes.
+func (s *Storage) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return inTx(ctx, s.r, fn)
+}
+
+// inTx runs fn in a transaction on db, committed when fn returns nil and
+// rolled back otherwise.
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -176,6 +188,61 @@ func (s *Storage) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// eachRow runs q and calls fn for every row.
+func eachRow(ctx context.Context, q querier, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// queryAll runs query on q and returns every row as scan reads it. Like
+// eachRow it leaves the error as it is, for the caller to say what failed.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var out []T
+	err := eachRow(ctx, q, query, args, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// queryOne runs query on q and returns its row as scan reads it:
+// ErrNotFound when there is none, other errors wrapped with what was
+// looked up ("store: user: ...").
+func queryOne[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, ErrNotFound
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return v, nil
 }
 
 // now is the time written to the database: UTC, so that SQLite's date

@@ -224,12 +224,30 @@ type StatusChange struct {
 // suppressed status without Force is ErrSuppressed (invariant 1). It reports
 // whether the status changed.
 func (s *Storage) SetStatus(ctx context.Context, id int64, c StatusChange) (bool, error) {
+	return s.updateStatus(ctx, id, c, nil)
+}
+
+// SetStatusAndConsent is SetStatus for a person's own opt-in (a double
+// opt-in confirmed, say): when the status changes, consent becomes the
+// subscriber's consent record in the same transaction. An address that
+// comes back after a suppression is then on file with the consent that
+// brought it back, not the one it had before it left.
+func (s *Storage) SetStatusAndConsent(ctx context.Context, id int64, c StatusChange, consent Consent) (bool, error) {
+	return s.updateStatus(ctx, id, c, &consent)
+}
+
+// updateStatus is SetStatus, and SetStatusAndConsent when consent is not nil.
+func (s *Storage) updateStatus(ctx context.Context, id int64, c StatusChange, consent *Consent) (bool, error) {
 	if !c.Status.Valid() {
 		return false, fmt.Errorf("store: set status: bad status %q", c.Status)
 	}
 	var changed bool
 	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
-		_, changed, err = changeStatus(ctx, tx, id, c)
+		if _, changed, err = changeStatus(ctx, tx, id, c); err != nil || !changed || consent == nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subscribers SET consent_source = ?, consent_at = ?, consent_ip = ?,
+			consent_text = ? WHERE id = ?`, consent.Source, nullTime(consent.At), consent.IP, consent.Text, id)
 		return err
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrSuppressed) {

@@ -124,27 +124,15 @@ func (s *Storage) CreateUser(ctx context.Context, u *User, password string) erro
 
 // Users returns every account, by address.
 func (s *Storage) Users(ctx context.Context) ([]*User, error) {
-	var out []*User
-	err := s.each(ctx, "SELECT "+userColumns+" FROM users ORDER BY email", nil, func(rows *sql.Rows) error {
-		u, err := scanUser(rows)
-		if err != nil {
-			return err
-		}
-		out = append(out, u)
-		return nil
-	})
-	return out, err
+	users, err := queryAll(ctx, s.r, scanUser, "SELECT "+userColumns+" FROM users ORDER BY email")
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return users, nil
 }
 
 func (s *Storage) user(ctx context.Context, where string, arg any) (*User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE "+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: user: %w", err)
-	}
-	return u, nil
+	return queryOne(ctx, s.r, "user", scanUser, "SELECT "+userColumns+" FROM users WHERE "+where, arg)
 }
 
 // UserByEmail returns the account with this address, whatever its case.

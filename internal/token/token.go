@@ -24,6 +24,8 @@ const (
 	Delivery    Purpose = "delivery"    // VERP, X-Bulletin-Delivery, mailto unsubscribe
 	Unsubscribe Purpose = "unsubscribe" // unsubscribe and preference links
 	Confirm     Purpose = "confirm"     // double opt-in confirmation links
+	Open        Purpose = "open"        // tracking pixels
+	Click       Purpose = "click"       // tracked links, with the link's hash
 )
 
 const macLen = 8

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"bulletin/internal/campaign"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
@@ -69,8 +67,9 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, sess *st
 		Edition: r.PostFormValue("edition"), Lists: r.PostForm["list"], Name: clip(r.PostFormValue("name"), 200),
 		Subject: clip(r.PostFormValue("subject"), 300), From: strings.TrimSpace(r.PostFormValue("from")),
 		ReplyTo: strings.TrimSpace(r.PostFormValue("reply_to")), Filter: strings.TrimSpace(r.PostFormValue("filter")),
+		Track: r.PostFormValue("track") == "1",
 	}
-	c, err := s.newCampaign(r.Context(), spec)
+	c, err := campaign.Create(r.Context(), s.store, spec)
 	if err != nil {
 		// The campaign package's words name the field at fault.
 		s.showNewCampaign(w, r, sess, http.StatusUnprocessableEntity, campaignNewData{Form: spec, Error: err.Error()})
@@ -81,21 +80,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, sess *st
 
 // campaignOf returns the campaign of the {campaign} UUID in the path.
 func (s *Server) campaignOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.Campaign, bool) {
-	id, err := uuid.Parse(r.PathValue("campaign"))
-	if err != nil {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	c, err := s.store.CampaignByUUID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
-	}
-	return c, true
+	return byPathUUID(s, w, r, sess, "campaign", s.store.CampaignByUUID)
 }
 
 type campaignData struct {

@@ -54,6 +54,13 @@ Le texte de l’article.
 :::
 `
 
+// postedSource returns the edition source of the posted form. Browsers
+// send a textarea's lines with CRLF ends; an edition file has LF, as one
+// added with "bulletin edition add" does.
+func postedSource(r *http.Request) string {
+	return strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+}
+
 // parseErrors lists an edition's parse errors for a page.
 func parseErrors(err error) []string {
 	var list edition.ErrorList
@@ -72,7 +79,7 @@ func parseErrors(err error) []string {
 // then full URLs; an edition with images next to it is added with
 // "bulletin edition add FILE").
 func (s *Server) createEdition(w http.ResponseWriter, r *http.Request, sess *store.Session) {
-	src := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+	src := postedSource(r)
 	d := editionsData{Source: src}
 	if len(src) > maxEditionSource {
 		d.Errors = []string{"edition: more than 1 MB"}
@@ -122,15 +129,7 @@ type editionData struct {
 // editionOf returns the edition of the {slug} path value, or answers 404.
 func (s *Server) editionOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.Edition, bool) {
 	se, err := s.store.EditionBySlug(r.Context(), r.PathValue("slug"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
-	}
-	return se, true
+	return adminFound(s, w, r, sess, se, err)
 }
 
 // editionPage shows an edition: its source to edit, its preview as HTML (a
@@ -168,7 +167,7 @@ func (s *Server) saveEdition(w http.ResponseWriter, r *http.Request, sess *store
 	if !ok {
 		return
 	}
-	src := strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+	src := postedSource(r)
 	d := &editionData{Edition: se, Source: src, TestTo: sess.User.Email}
 	if len(src) > maxEditionSource {
 		d.Errors = []string{"edition: more than 1 MB"}
@@ -216,7 +215,7 @@ func (s *Server) editionPreview(w http.ResponseWriter, r *http.Request, sess *st
 	}
 	src := se.Source
 	if r.Method == http.MethodPost {
-		src = strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
+		src = postedSource(r)
 	}
 	if s.content == nil {
 		http.Error(w, "preview unavailable: no layout loaded", http.StatusServiceUnavailable)

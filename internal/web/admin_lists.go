@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"bulletin/internal/store"
 )
 
@@ -22,6 +20,13 @@ type listRow struct {
 	*store.List
 	Active, Pending, Suppressed int
 }
+
+// Limits of a list's name and description, in characters, for the console
+// and the API alike (listfields.html has them as maxlength).
+const (
+	maxListName        = 100
+	maxListDescription = 1000
+)
 
 type listForm struct {
 	Name, Description string
@@ -38,7 +43,7 @@ func listFromForm(r *http.Request) (listForm, string) {
 	switch {
 	case f.Name == "":
 		return f, "lists.error.name_missing"
-	case utf8.RuneCountInString(f.Name) > 100 || utf8.RuneCountInString(f.Description) > 1000:
+	case utf8.RuneCountInString(f.Name) > maxListName || utf8.RuneCountInString(f.Description) > maxListDescription:
 		return f, "lists.error.too_long"
 	}
 	return f, ""
@@ -84,21 +89,7 @@ func (s *Server) createList(w http.ResponseWriter, r *http.Request, sess *store.
 
 // listOf returns the list named by the {list} UUID of the path, or answers 404.
 func (s *Server) listOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.List, bool) {
-	id, err := uuid.Parse(r.PathValue("list"))
-	if err != nil {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	l, err := s.store.ListByUUID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
-	}
-	return l, true
+	return byPathUUID(s, w, r, sess, "list", s.store.ListByUUID)
 }
 
 type listEditData struct {
@@ -113,8 +104,16 @@ func (s *Server) listPage(w http.ResponseWriter, r *http.Request, sess *store.Se
 	if !ok {
 		return
 	}
-	d := listEditData{List: l, Form: listForm{Name: l.Name, Description: l.Description, Public: l.Public}}
-	s.render(w, r, http.StatusOK, "admin/list", s.adminPage(r, sess, "lists", "lists.edit_title", d))
+	s.showList(w, r, sess, http.StatusOK, listEditData{List: l, Form: formOfList(l)})
+}
+
+func (s *Server) showList(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, d listEditData) {
+	s.render(w, r, code, "admin/list", s.adminPage(r, sess, "lists", "lists.edit_title", d))
+}
+
+// formOfList fills the list form with what the list holds now.
+func formOfList(l *store.List) listForm {
+	return listForm{Name: l.Name, Description: l.Description, Public: l.Public}
 }
 
 // saveList saves one list's name, description and visibility.
@@ -136,8 +135,7 @@ func (s *Server) saveList(w http.ResponseWriter, r *http.Request, sess *store.Se
 		}
 	}
 	if bad != "" {
-		d := listEditData{List: l, Form: f, Error: bad}
-		s.render(w, r, http.StatusUnprocessableEntity, "admin/list", s.adminPage(r, sess, "lists", "lists.edit_title", d))
+		s.showList(w, r, sess, http.StatusUnprocessableEntity, listEditData{List: l, Form: f, Error: bad})
 		return
 	}
 	redirectOK(w, r, "/admin/lists", "list_saved")
@@ -152,8 +150,7 @@ func (s *Server) deleteList(w http.ResponseWriter, r *http.Request, sess *store.
 	}
 	err := s.store.DeleteList(r.Context(), l.ID)
 	if errors.Is(err, store.ErrInUse) {
-		d := listEditData{List: l, Form: listForm{Name: l.Name, Description: l.Description, Public: l.Public}, Error: "lists.error.in_use"}
-		s.render(w, r, http.StatusConflict, "admin/list", s.adminPage(r, sess, "lists", "lists.edit_title", d))
+		s.showList(w, r, sess, http.StatusConflict, listEditData{List: l, Form: formOfList(l), Error: "lists.error.in_use"})
 		return
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -24,7 +24,7 @@ func (s *Server) formSnippetPage(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	d := formSnippetData{
-		EmbedURL: s.links.Base() + "/subscribe/embed", Action: s.links.Base() + "/subscribe",
+		EmbedURL: s.links.PublicURL + "/subscribe/embed", Action: s.links.PublicURL + "/subscribe",
 		Snippet: s.snippetToken(), Lists: lists, FrameAllow: s.frameOrigin,
 	}
 	s.render(w, r, http.StatusOK, "admin/form", s.adminPage(r, sess, "form", "form.title", d))

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/google/uuid"
 
 	"bulletin/internal/store"
 )
@@ -34,6 +38,37 @@ func (s *Server) adminPage(r *http.Request, sess *store.Session, nav, title stri
 func (s *Server) adminError(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, key string) {
 	p := s.adminPage(r, sess, "", "error.title", map[string]string{"Message": key})
 	s.render(w, r, code, "admin/error", p)
+}
+
+// adminFound turns the result of looking up what a console URL names into
+// the handler's next step: v and true, or false once the request has been
+// answered, with the console's 404 page for store.ErrNotFound and a 500 for
+// any other error.
+func adminFound[T any](s *Server, w http.ResponseWriter, r *http.Request, sess *store.Session, v T, err error) (T, bool) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		return v, true
+	}
+	var zero T
+	return zero, false
+}
+
+// byPathUUID finds, with find, what the UUID in the path value named key
+// identifies ("/admin/lists/{list}"), as adminFound answers: a value that
+// is not a UUID names nothing.
+func byPathUUID[T any](s *Server, w http.ResponseWriter, r *http.Request, sess *store.Session, key string,
+	find func(context.Context, uuid.UUID) (T, error)) (T, bool) {
+	id, err := uuid.Parse(r.PathValue(key))
+	if err != nil {
+		var zero T
+		return adminFound(s, w, r, sess, zero, store.ErrNotFound)
+	}
+	v, err := find(r.Context(), id)
+	return adminFound(s, w, r, sess, v, err)
 }
 
 // redirectOK sends the browser to path with a flash message (Post/Redirect/Get).

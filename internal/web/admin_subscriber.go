@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"bulletin/internal/store"
 )
 
@@ -29,21 +27,7 @@ type subscriberList struct {
 // subscriberOf returns the subscriber named by the {subscriber} UUID of the
 // path, or answers 404.
 func (s *Server) subscriberOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.Subscriber, bool) {
-	id, err := uuid.Parse(r.PathValue("subscriber"))
-	if err != nil {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	sub, err := s.store.SubscriberByUUID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
-	}
-	return sub, true
+	return byPathUUID(s, w, r, sess, "subscriber", s.store.SubscriberByUUID)
 }
 
 func attributeLines(attrs map[string]string) string {

@@ -392,15 +392,6 @@ func TestAdminListsAndSubscribers(t *testing.T) {
 	}
 }
 
-func TestCSVFormula(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+33 4": "'+33 4", "Sète": "Sète", "": "", "@SUM(A1)": "'@SUM(A1)"} {
-		if got := csvSafe(in); got != want {
-			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestAdminImport(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

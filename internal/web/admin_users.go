@@ -77,21 +77,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, sess *store.
 
 // userOf returns the account named by the {user} UUID of the path.
 func (s *Server) userOf(w http.ResponseWriter, r *http.Request, sess *store.Session) (*store.User, bool) {
-	id, err := uuid.Parse(r.PathValue("user"))
-	if err != nil {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	u, err := s.store.UserByUUID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
-		return nil, false
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return nil, false
-	}
-	return u, true
+	return byPathUUID(s, w, r, sess, "user", s.store.UserByUUID)
 }
 
 // setUserRole changes an account's role; the last admin stays admin.

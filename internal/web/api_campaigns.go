@@ -132,6 +132,7 @@ type apiCampaign struct {
 	From    string           `json:"from,omitempty"`
 	ReplyTo string           `json:"reply_to,omitempty"`
 	Filter  string           `json:"filter,omitempty"`
+	Track   bool             `json:"track"`
 	Lists   []string         `json:"lists"`
 	WebView string           `json:"web_view,omitempty"`
 	Status  *campaignFigures `json:"status"`
@@ -143,12 +144,12 @@ func (s *Server) toAPICampaign(r *http.Request, c *store.Campaign) (apiCampaign,
 		return apiCampaign{}, err
 	}
 	out := apiCampaign{UUID: c.UUID.String(), Name: c.Name, Edition: c.EditionSlug, Subject: c.Subject, From: c.From,
-		ReplyTo: c.ReplyTo, Filter: c.Filter, Lists: c.Lists, Status: f}
+		ReplyTo: c.ReplyTo, Filter: c.Filter, Track: c.Track, Lists: c.Lists, Status: f}
 	if out.Lists == nil {
 		out.Lists = []string{}
 	}
 	if !c.StartedAt.IsZero() {
-		out.WebView = s.links.WebView(c.UUID)
+		out.WebView = s.links.WebViewURL(c.UUID)
 	}
 	return out, nil
 }
@@ -179,6 +180,8 @@ type campaignInput struct {
 	From    string   `json:"from"`
 	ReplyTo string   `json:"reply_to"`
 	Filter  string   `json:"filter"`
+	// Track counts opens and clicks; off unless asked (CNIL: consent).
+	Track bool `json:"track"`
 }
 
 // apiCreateCampaign: POST /api/v1/campaigns creates a draft.
@@ -193,8 +196,8 @@ func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request, _ *st
 	case len(in.Lists) == 0:
 		return invalid("lists", "a campaign needs at least one list")
 	}
-	c, err := s.newCampaign(r.Context(), campaign.Spec{Edition: in.Edition, Lists: in.Lists, Name: in.Name,
-		Subject: in.Subject, From: in.From, ReplyTo: in.ReplyTo, Filter: in.Filter})
+	c, err := campaign.Create(r.Context(), s.store, campaign.Spec{Edition: in.Edition, Lists: in.Lists, Name: in.Name,
+		Subject: in.Subject, From: in.From, ReplyTo: in.ReplyTo, Filter: in.Filter, Track: in.Track})
 	if err != nil {
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: err.Error()}
 	}

@@ -67,10 +67,10 @@ func (in listInput) apply(l *store.List) error {
 	switch {
 	case l.Name == "":
 		return invalid("name", "a list needs a name")
-	case utf8.RuneCountInString(l.Name) > 100:
-		return invalid("name", "a list name has at most 100 characters")
-	case utf8.RuneCountInString(l.Description) > 1000:
-		return invalid("description", "a description has at most 1000 characters")
+	case utf8.RuneCountInString(l.Name) > maxListName:
+		return invalid("name", "a list name has at most %d characters", maxListName)
+	case utf8.RuneCountInString(l.Description) > maxListDescription:
+		return invalid("description", "a description has at most %d characters", maxListDescription)
 	}
 	return nil
 }

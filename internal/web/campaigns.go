@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"bulletin/internal/campaign"
-	"bulletin/internal/edition"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -23,24 +21,6 @@ var errBlocked = errors.New("the edition has errors: fix them before sending")
 
 // errPast is a send time not in the future.
 var errPast = errors.New("the send time is in the past")
-
-// newCampaign creates a draft campaign of a stored edition. The edition is
-// named by its slug only: campaign.Create also reads edition files, which
-// is right for the command line and wrong for a web form, so a slug that is
-// not a stored edition, or that names a file where the daemon runs, is
-// refused before it gets there.
-func (s *Server) newCampaign(ctx context.Context, spec campaign.Spec) (*store.Campaign, error) {
-	if spec.Edition == "" || edition.Slugify(spec.Edition) != spec.Edition {
-		return nil, fmt.Errorf("unknown edition %q", spec.Edition)
-	}
-	if _, err := s.store.EditionBySlug(ctx, spec.Edition); err != nil {
-		return nil, fmt.Errorf("edition %q: %w", spec.Edition, err)
-	}
-	if fi, err := os.Stat(spec.Edition); err == nil && !fi.IsDir() {
-		return nil, fmt.Errorf("edition %q: a file of that name sits where the daemon runs; rename the edition", spec.Edition)
-	}
-	return campaign.Create(ctx, s.store, spec)
-}
 
 // checkEdition renders the campaign's edition with the layout and returns
 // the findings; errors among them block scheduling and sending.

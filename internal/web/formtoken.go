@@ -32,13 +32,13 @@ const (
 // UUID, or nothing).
 func (s *Server) formToken(p token.Purpose, extra []byte) string {
 	payload := binary.BigEndian.AppendUint64(nil, uint64(s.now().Unix()))
-	return s.signer.Sign(p, append(payload, extra...))
+	return s.links.Signer.Sign(p, append(payload, extra...))
 }
 
 // checkFormToken reports whether tok is a form token of purpose p for extra,
 // between minAge and maxAge old.
 func (s *Server) checkFormToken(p token.Purpose, tok string, extra []byte, minAge, maxAge time.Duration) bool {
-	payload, err := s.signer.Verify(p, tok)
+	payload, err := s.links.Signer.Verify(p, tok)
 	if err != nil || len(payload) != 8+len(extra) || !bytes.Equal(payload[8:], extra) {
 		return false
 	}
@@ -53,10 +53,10 @@ func (s *Server) checkFormToken(p token.Purpose, tok string, extra []byte, minAg
 // static. Bots that scrape it still meet the honeypot, the rate limits and
 // double opt-in.
 func (s *Server) snippetToken() string {
-	return s.signer.Sign(purposeSnippet, []byte("v1"))
+	return s.links.Signer.Sign(purposeSnippet, []byte("v1"))
 }
 
 func (s *Server) checkSnippetToken(tok string) bool {
-	p, err := s.signer.Verify(purposeSnippet, tok)
+	p, err := s.links.Signer.Verify(purposeSnippet, tok)
 	return err == nil && string(p) == "v1"
 }

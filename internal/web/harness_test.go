@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,6 +72,7 @@ func (f *fakeMailer) messages() []*outgoing.Message {
 type harness struct {
 	t      *testing.T
 	st     *store.Storage
+	dbPath string // the SQLite file, for the rare test that must set a column by hand
 	srv    *Server
 	ts     *httptest.Server
 	cfg    *config.Config
@@ -104,7 +106,8 @@ type harnessOption func(*config.Config, *Options)
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "bulletin.db"))
+	dbPath := filepath.Join(t.TempDir(), "bulletin.db")
+	st, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,17 +117,17 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	cfg.Server.PublicURL = "http://" + ts.Listener.Addr().String()
 	cfg.Organisation.Name = "MICS 34"
 	cfg.Organisation.Website = "https://mics34.example.org"
-	h := &harness{t: t, st: st, ts: ts, cfg: &cfg, mailer: &fakeMailer{},
+	h := &harness{t: t, st: st, dbPath: dbPath, ts: ts, cfg: &cfg, mailer: &fakeMailer{},
 		clock: &clock{t: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)}, health: map[string]func(context.Context) error{}}
 	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
 	tpl, err := render.Load("", render.Options{Organisation: cfg.Organisation.Name, PublicURL: cfg.Server.PublicURL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	content := &campaign.Content{Templates: tpl, From: cfg.Sending.From, Organisation: cfg.Organisation.Name,
-		Links: &campaign.Links{Signer: signer, PublicURL: cfg.Server.PublicURL, BounceAddress: "bounces@example.org", VERP: true}}
+	h.links = &links.Links{Signer: signer, PublicURL: cfg.Server.PublicURL, BounceAddress: "bounces@example.org", VERP: true}
+	content := &campaign.Content{Templates: tpl, From: cfg.Sending.From, Organisation: cfg.Organisation.Name, Links: h.links}
 	h.engine = &fakeEngine{}
-	o := Options{Config: h.cfg, Store: st, Signer: signer, Log: slog.New(slog.NewTextHandler(testLog{t}, nil)), Mailer: h.mailer,
+	o := Options{Config: h.cfg, Store: st, Links: h.links, Log: slog.New(slog.NewTextHandler(testLog{t}, nil)), Mailer: h.mailer,
 		Now: h.clock.Now, Health: h.health, Content: content, Engine: h.engine}
 	for _, opt := range opts {
 		opt(h.cfg, &o)
@@ -133,7 +136,6 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.links = links.New(cfg.Server.PublicURL, signer)
 	ts.Config.Handler = h.srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -316,4 +318,19 @@ func (h *harness) campaign(name string) *store.Campaign {
 		h.t.Fatal(err)
 	}
 	return c
+}
+
+// setTracking turns a campaign's opens and clicks counting on or off behind
+// the application's back: no screen changes it once a campaign has gone
+// out, but the report must show both cases.
+func (h *harness) setTracking(id int64, on bool) {
+	h.t.Helper()
+	db, err := sql.Open("sqlite3", h.dbPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE campaigns SET track = ? WHERE id = ?", on, id); err != nil {
+		h.t.Fatal(err)
+	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"bulletin/internal/campaign"
 	"bulletin/internal/daemon"
-	"bulletin/internal/links"
 	"bulletin/internal/store"
 )
 
@@ -71,7 +70,7 @@ func TestOneClickLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk := links.New(d.cfg.Server.PublicURL, signer)
+	lk := daemon.Links(d.cfg, signer)
 
 	// Send it through the API, as staff's script would.
 	req, _ := http.NewRequest(http.MethodPost, d.base+"/api/v1/campaigns/"+c.UUID.String()+"/send", nil)
@@ -104,7 +103,7 @@ func TestOneClickLoad(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		targets = append(targets, lk.Unsubscribe(sub.UUID, c.UUID))
+		targets = append(targets, lk.UnsubscribeURL(sub.UUID, c.UUID))
 		return nil
 	})
 	if err != nil {

@@ -21,13 +21,13 @@ type mailData struct {
 
 // mailConfirmation sends the double opt-in link.
 func (s *Server) mailConfirmation(ctx context.Context, p *page, sub *store.Subscriber) error {
-	return s.mailReader(ctx, p, sub, "confirm", s.links.Confirm(sub.UUID))
+	return s.mailReader(ctx, p, sub, "confirm", s.links.ConfirmURL(sub.UUID))
 }
 
 // mailAlreadySubscribed tells an active subscriber who used the form again
 // where to change their lists.
 func (s *Server) mailAlreadySubscribed(ctx context.Context, p *page, sub *store.Subscriber) error {
-	return s.mailReader(ctx, p, sub, "already", s.links.Unsubscribe(sub.UUID, uuid.Nil)+"/preferences")
+	return s.mailReader(ctx, p, sub, "already", s.links.PreferencesURL(sub.UUID, uuid.Nil))
 }
 
 // mailReader sends one of the form's mails (kind "confirm" or "already"),
@@ -41,12 +41,16 @@ func (s *Server) mailReader(ctx context.Context, p *page, sub *store.Subscriber,
 	if err != nil {
 		return fmt.Errorf("sending.from: %w", err)
 	}
+	v, ok := s.views.mails[kind]
+	if !ok {
+		return fmt.Errorf("web: no mail template %q", kind)
+	}
 	d := mailData{page: p, Link: link}
 	var html, text bytes.Buffer
-	if err := s.views.mail.ExecuteTemplate(&html, kind+".html", d); err != nil {
+	if err := v.html.ExecuteTemplate(&html, "layout", d); err != nil {
 		return err
 	}
-	if err := s.views.mailText.ExecuteTemplate(&text, kind+".txt", d); err != nil {
+	if err := v.text.ExecuteTemplate(&text, "layout", d); err != nil {
 		return err
 	}
 	m := &outgoing.Message{

@@ -18,7 +18,7 @@ type confirmData struct {
 // confirmTarget resolves /confirm/{token}; a token that does not verify
 // or a subscriber since erased is a dead link.
 func (s *Server) confirmTarget(w http.ResponseWriter, r *http.Request) (*store.Subscriber, bool) {
-	id, err := s.links.ParseConfirm(r.PathValue("token"))
+	id, err := s.links.ParseConfirmToken(r.PathValue("token"))
 	if err != nil {
 		s.publicError(w, r, http.StatusNotFound, "error.bad_link")
 		return nil, false
@@ -50,7 +50,9 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 // confirm makes a subscription active. The link reached the address's own
 // mailbox, so the click is the person's own opt-in: it may lift a
 // suppression (Force), and the confirmation, with the IP it came from, is
-// recorded in the subscriber's history as the proof of consent.
+// recorded in the subscriber's history and becomes the subscriber's consent
+// record, with the sentence the form shows: an address that comes back
+// after unsubscribing is not left with the consent it had before.
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
@@ -63,10 +65,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sub.Status != store.Active {
-		_, err := s.store.SetStatus(r.Context(), sub.ID, store.StatusChange{
+		ip := s.clientIP(r)
+		_, err := s.store.SetStatusAndConsent(r.Context(), sub.ID, store.StatusChange{
 			Status: store.Active, Source: "form", Force: true,
-			Reason: "double opt-in confirmed from " + s.clientIP(r),
-		})
+			Reason: "double opt-in confirmed from " + ip,
+		}, store.Consent{Source: "form", At: s.now(), IP: ip, Text: s.consentText(s.newPage(r, "", nil))})
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"bulletin/internal/render"
+	"bulletin/internal/links"
 	"bulletin/internal/store"
 )
 
@@ -21,10 +21,10 @@ var mediaTypes = map[string]string{
 }
 
 // media serves a file next to an edition (/media/{slug}/{file...}), only
-// from inside the edition's folder: render.ParseMediaPath refuses ".." and
+// from inside the edition's folder: links.ParseMediaPath refuses ".." and
 // absolute paths, and os.Root refuses symbolic links that lead outside.
 func (s *Server) media(w http.ResponseWriter, r *http.Request) {
-	slug, file, ok := render.ParseMediaPath(r.URL.Path)
+	slug, file, ok := links.ParseMediaPath(r.URL.Path)
 	ctype := mediaTypes[strings.ToLower(path.Ext(file))]
 	if !ok || ctype == "" {
 		http.NotFound(w, r)

@@ -242,7 +242,7 @@ func TestForgedTokens(t *testing.T) {
 	h := newHarness(t)
 	sub := h.subscriber("jean.martin@example.org", store.Pending)
 	good := h.links.UnsubscribeToken(sub.UUID, uuid.Nil)
-	confirmTok := strings.TrimPrefix(h.links.Confirm(sub.UUID), h.links.Base()+"/confirm/")
+	confirmTok := strings.TrimPrefix(h.links.ConfirmURL(sub.UUID), h.links.PublicURL+"/confirm/")
 	forged := []string{
 		flipHex(good, 0),               // another subscriber
 		flipHex(good, len(good)-1),     // a bad MAC
@@ -428,6 +428,48 @@ func TestSubscribeDoubleOptIn(t *testing.T) {
 	}
 	if got := h.reload(sub); got.Status != store.Active || got.Consent.At != sub.Consent.At {
 		t.Errorf("the known subscriber changed: %+v", got)
+	}
+}
+
+// An address that unsubscribed and subscribes again on the form is on
+// file, once it confirms, with the consent it gave then: date, IP and the
+// sentence shown, not the consent it had before.
+func TestResubscribeRecordsNewConsent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	part := h.list("Partenaires", true)
+	old := store.Consent{Source: "import contacts-2019.csv", At: time.Date(2019, 3, 14, 10, 21, 0, 0, time.UTC)}
+	sub := &store.Subscriber{Email: "chloe@example.org", Status: store.Unsubscribed, Consent: old}
+	if err := h.st.AddSubscriber(context.Background(), sub, []string{"Partenaires"}, false); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	form := h.subscribeForm(b, "/subscribe")
+	form.Set("email", sub.Email)
+	form.Set("list", part.UUID.String())
+	resp, body := b.post("/subscribe", form)
+	wantStatus(t, resp, body, http.StatusOK)
+	if got := h.reload(sub); got.Status != store.Unsubscribed || got.Consent != old {
+		t.Fatalf("before confirming: %s, %+v; want unsubscribed, the old consent", got.Status, got.Consent)
+	}
+	msgs := h.mailer.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("mails = %+v", msgs)
+	}
+	confirmPath := strings.TrimPrefix(linkRE.FindString(msgs[0].Text), h.ts.URL)
+
+	h.clock.Advance(3 * time.Minute)
+	resp, body = b.post(confirmPath, url.Values{"confirm": {"1"}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	got := h.reload(sub)
+	c := got.Consent
+	if got.Status != store.Active || c.Source != "form" || c.IP != "127.0.0.1" || !c.At.Equal(h.clock.Now()) ||
+		!strings.Contains(c.Text, "J’accepte de recevoir la lettre d’information de MICS 34") {
+		t.Errorf("after confirming: %s, %+v; want active, with the form's consent given now from 127.0.0.1", got.Status, c)
+	}
+	ev := h.events(sub)
+	if last := ev[len(ev)-1]; last.Status != store.Active || !strings.Contains(last.Detail, "confirmed from 127.0.0.1") {
+		t.Errorf("last event %+v, want the confirmation", last)
 	}
 }
 

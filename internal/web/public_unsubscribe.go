@@ -25,7 +25,7 @@ var errBadLink = errors.New("web: bad link")
 // readerOf resolves the {token} of /u/{token}.
 func (s *Server) readerOf(r *http.Request) (*reader, error) {
 	tok := r.PathValue("token")
-	subID, campID, err := s.links.ParseUnsubscribe(tok)
+	subID, campID, err := s.links.ParseUnsubscribeToken(tok)
 	if err != nil {
 		return nil, errBadLink
 	}

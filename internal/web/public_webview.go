@@ -98,7 +98,7 @@ func (s *Server) renderWebView(r *http.Request, c *store.Campaign) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	return p.Render(render.Recipient{WebViewURL: s.links.WebView(c.UUID)}).HTML, nil
+	return p.Render(render.Recipient{WebViewURL: s.links.WebViewURL(c.UUID)}).HTML, nil
 }
 
 type archiveData struct {

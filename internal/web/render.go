@@ -25,11 +25,15 @@ var assets embed.FS
 // file, so that every page defines "content" without clashing.
 type views struct {
 	pages map[string]*template.Template // "public/unsubscribe", "admin/lists"
-	// mail and mailText are the subscribe form's mails (confirm, already),
-	// the text parts through text/template so that they are not
-	// HTML-escaped.
-	mail     *template.Template
-	mailText *texttemplate.Template
+	mails map[string]mailViews          // the subscribe form's mails: "confirm", "already"
+}
+
+// mailViews are one mail of the subscribe form: its words (KIND.tmpl) in the
+// shared layout, the HTML part and the text part, the latter through
+// text/template so that it is not HTML-escaped.
+type mailViews struct {
+	html *template.Template
+	text *texttemplate.Template
 }
 
 // funcs are the template helpers that do not depend on the request; what
@@ -76,15 +80,22 @@ func loadViews() (*views, error) {
 			v.pages[dir+"/"+strings.TrimSuffix(name, ".html")] = t
 		}
 	}
-	mail, err := template.New("mail").Funcs(funcs).ParseFS(assets, "templates/mail/*.html")
+	v.mails = map[string]mailViews{}
+	words, err := fs.Glob(assets, "templates/mail/*.tmpl")
 	if err != nil {
-		return nil, fmt.Errorf("web: mail templates: %w", err)
+		return nil, err
 	}
-	text, err := texttemplate.New("mail").ParseFS(assets, "templates/mail/*.txt")
-	if err != nil {
-		return nil, fmt.Errorf("web: mail templates: %w", err)
+	for _, f := range words {
+		html, err := template.New("layout").Funcs(funcs).ParseFS(assets, "templates/mail/layout.html", f)
+		if err != nil {
+			return nil, fmt.Errorf("web: mail template %s: %w", f, err)
+		}
+		text, err := texttemplate.New("layout").ParseFS(assets, "templates/mail/layout.txt", f)
+		if err != nil {
+			return nil, fmt.Errorf("web: mail template %s: %w", f, err)
+		}
+		v.mails[strings.TrimSuffix(path.Base(f), ".tmpl")] = mailViews{html: html, text: text}
 	}
-	v.mail, v.mailText = mail, text
 	return v, nil
 }
 
@@ -123,7 +134,7 @@ func (p *page) Day(t time.Time) string { return p.Date(t.In(p.loc)) }
 // newPage returns the page data for r, in the reader's language.
 func (s *Server) newPage(r *http.Request, title string, data any) *page {
 	pr := i18n.New(i18n.Negotiate(r.Header.Get("Accept-Language"), s.cfg.Organisation.Language))
-	p := &page{Printer: pr, Org: s.cfg.Organisation, Base: s.links.Base(), Data: data, loc: s.loc, Path: r.URL.RequestURI()}
+	p := &page{Printer: pr, Org: s.cfg.Organisation, Base: s.links.PublicURL, Data: data, loc: s.loc, Path: r.URL.RequestURI()}
 	p.Title = pr.T(title)
 	return p
 }

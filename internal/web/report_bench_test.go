@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
@@ -41,7 +42,7 @@ func BenchmarkReportPage(b *testing.B) {
 	}
 	defer st.Close()
 	cfg := config.Default()
-	srv, err := New(Options{Config: &cfg, Store: st, Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")),
+	srv, err := New(Options{Config: &cfg, Store: st, Links: &links.Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), PublicURL: cfg.Server.PublicURL},
 		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
@@ -45,7 +46,7 @@ func TestReportScreenshots(t *testing.T) {
 	}
 	cfg := config.Default()
 	cfg.Organisation.Name = "MICS 34"
-	srv, err := New(Options{Config: &cfg, Store: st, Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")),
+	srv, err := New(Options{Config: &cfg, Store: st, Links: &links.Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef")), PublicURL: cfg.Server.PublicURL},
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

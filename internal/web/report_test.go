@@ -17,7 +17,6 @@ import (
 	"bulletin/internal/outgoing"
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
-	"bulletin/internal/track"
 )
 
 // reportHarness is the real router over a store holding the fixture
@@ -308,11 +307,10 @@ func TestTrackingEndpoints(t *testing.T) {
 	t.Parallel()
 	h, _, f := reportHarness(t)
 	ctx := context.Background()
-	tr := track.New(h.cfg.Server.PublicURL, h.srv.signer)
 	d := f.Deliveries[reporttest.Email(reporttest.Sent)]
 	link := "https://mics34.example.org/agenda?x=1"
-	click, _ := url.Parse(tr.ClickURL(d.UUID, link))
-	open, _ := url.Parse(tr.OpenURL(d.UUID))
+	click, _ := url.Parse(h.links.ClickURL(d.UUID, link))
+	open, _ := url.Parse(h.links.OpenURL(d.UUID))
 	b := h.browser()
 
 	// Off by default: the reader gets the image and the page, nothing is counted.
@@ -331,9 +329,7 @@ func TestTrackingEndpoints(t *testing.T) {
 	}
 
 	// On: counted, and on the report with the Apple caveat.
-	if err := h.st.SetCampaignTracking(ctx, f.Campaign.ID, true); err != nil {
-		t.Fatal(err)
-	}
+	h.setTracking(f.Campaign.ID, true)
 	b.get(open.RequestURI())
 	b.get(click.RequestURI())
 	data, _ = h.st.CampaignReportData(ctx, f.Campaign.ID)

@@ -8,11 +8,10 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/store"
-	"bulletin/internal/track"
 )
 
 // Opens and clicks, for the campaigns that chose to count them (see
-// package track). Both endpoints are public: the signed token is the
+// package links). Both endpoints are public: the signed token is the
 // credential, and counting is all a GET does.
 
 // pixel is a transparent 1×1 GIF.
@@ -20,13 +19,11 @@ var pixel = []byte{0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0
 	0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02,
 	0x01, 0x44, 0x00, 0x3b}
 
-func (s *Server) tracker() *track.Links { return track.New(s.cfg.Server.PublicURL, s.signer) }
-
 // trackOpen answers the pixel of a message, and counts the open when its
 // campaign tracks opens. The image is the same whatever the token, so that
 // a mail client shows nothing odd.
 func (s *Server) trackOpen(w http.ResponseWriter, r *http.Request) {
-	if d, err := s.tracker().ParseOpen(r.PathValue("file")); err == nil {
+	if d, err := s.links.ParseOpenToken(r.PathValue("file")); err == nil {
 		s.recordTracking(r.Context(), d, store.TrackOpen, "")
 	}
 	w.Header().Set("Cache-Control", "no-store, private") // each display asks again
@@ -39,7 +36,7 @@ func (s *Server) trackOpen(w http.ResponseWriter, r *http.Request) {
 // this very link for a delivery gets an error page, never a redirect.
 func (s *Server) trackClick(w http.ResponseWriter, r *http.Request) {
 	link := r.URL.Query().Get("u")
-	d, err := s.tracker().ParseClick(r.PathValue("token"), link)
+	d, err := s.links.ParseClickToken(r.PathValue("token"), link)
 	if err != nil {
 		s.publicError(w, r, http.StatusNotFound, "error.bad_link")
 		return

@@ -134,7 +134,7 @@ func TestScreenshots(t *testing.T) {
 	shoot(t, ctx, h.ts.URL, unsub+"/preferences", "public-preferences", 1024)
 	shoot(t, ctx, h.ts.URL, h.unsubPath(subs[5], uuid.Nil)+"?done=unsubscribed", "public-unsubscribed", 1024)
 	shoot(t, ctx, h.ts.URL, "/subscribe", "public-subscribe", 1024)
-	shoot(t, ctx, h.ts.URL, strings.TrimPrefix(h.links.Confirm(subs[3].UUID), h.ts.URL), "public-confirm", 1024)
+	shoot(t, ctx, h.ts.URL, strings.TrimPrefix(h.links.ConfirmURL(subs[3].UUID), h.ts.URL), "public-confirm", 1024)
 	shoot(t, ctx, h.ts.URL, "/archive/"+part.UUID.String(), "public-archive", 1024)
 
 	// The console: log in through the form, as a person does.

@@ -24,7 +24,6 @@ import (
 	"bulletin/internal/links"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/store"
-	"bulletin/internal/token"
 )
 
 // Mailer sends one message: the confirmation mail of the subscribe form.
@@ -51,8 +50,10 @@ var _ campaign.Sender = unclosable{}
 type Options struct {
 	Config *config.Config
 	Store  *store.Storage
-	Signer *token.Signer
-	Log    *slog.Logger
+	// Links read the tokens of public links, and make the links of the
+	// mails the web side sends; their signer also signs its form tokens.
+	Links *links.Links
+	Log   *slog.Logger
 	// Mailer sends the subscribe form's confirmation mails; nil closes
 	// the form (it says so) rather than leave people waiting for a mail.
 	Mailer Mailer
@@ -78,8 +79,7 @@ type Options struct {
 type Server struct {
 	cfg    *config.Config
 	store  *store.Storage
-	signer *token.Signer
-	links  *links.Links
+	links  *links.Links // its signer also signs the forms' tokens
 	log    *slog.Logger
 	mailer Mailer
 	health map[string]func(context.Context) error
@@ -110,8 +110,8 @@ type Server struct {
 
 // New returns the web server over the given parts.
 func New(o Options) (*Server, error) {
-	if o.Config == nil || o.Store == nil || o.Signer == nil {
-		return nil, fmt.Errorf("web: config, store and signer are required")
+	if o.Config == nil || o.Store == nil || o.Links == nil || o.Links.Signer == nil {
+		return nil, fmt.Errorf("web: config, store and links with their signer are required")
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -130,8 +130,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{
 		cfg:    o.Config,
 		store:  o.Store,
-		signer: o.Signer,
-		links:  links.New(o.Config.Server.PublicURL, o.Signer),
+		links:  o.Links,
 		log:    o.Log,
 		mailer: o.Mailer,
 		health: o.Health,
