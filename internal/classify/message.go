@@ -391,16 +391,6 @@ func (m *msg) textParts() []string {
 	return html
 }
 
-// hasPart reports whether the message has a part of the given media type.
-func (m *msg) hasPart(mediaType string) bool {
-	for _, p := range m.parts {
-		if p.mediaType == mediaType {
-			return true
-		}
-	}
-	return false
-}
-
 // htmlToText strips tags and decodes the few entities bounces use; it does
 // not need to be a renderer, only to let the words and addresses through.
 func htmlToText(s string) string {

@@ -209,6 +209,7 @@ func TestCampaignsConsole(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "Annulée")
 	resp, body = a.get("/admin/reports")
+	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "Lettre &lt;10&gt;")
 
 	// Test send of the campaign.
@@ -303,6 +304,9 @@ func TestAPICampaigns(t *testing.T) {
 	code, body = c.json("POST", base+"/fly", "")
 	wantAPI(t, "unknown action", code, body, http.StatusNotFound, "not_found")
 	code, body = c.json("GET", "/api/v1/campaigns/Lettre 11", "")
+	if code != http.StatusOK || body["name"] != "Lettre 11" {
+		t.Errorf("campaign by name: %d %v", code, body)
+	}
 	code, body = c.json("GET", base, "")
 	if st := body["status"].(map[string]any); code != 200 || st["recipients"] != float64(2) || body["web_view"] == nil {
 		t.Errorf("campaign %v", body)

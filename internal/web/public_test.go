@@ -63,7 +63,7 @@ func TestSecurityHeaders(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "--brand: #1d4e89")
 	// The bare site leads to the subscribe form.
-	resp, body = b.get("/")
+	resp, _ = b.get("/")
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/subscribe" {
 		t.Errorf("GET / = %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
@@ -411,6 +411,7 @@ func TestSubscribeDoubleOptIn(t *testing.T) {
 		t.Errorf("confirmation event = %+v", last)
 	}
 	resp, body = b.get(confirmPath + "?done=1")
+	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "Votre abonnement est confirmé")
 
 	// The same address again: the page says the same, the address gets its

@@ -12,8 +12,10 @@ func TestLimiter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
 	l := newLimiter(rate.Every(time.Minute), 2, 100)
-	if !l.allow("a", now) || !l.allow("a", now) || l.allow("a", now) {
-		t.Error("a burst of 2 should allow two, then refuse")
+	for i, want := range []bool{true, true, false} {
+		if got := l.allow("a", now); got != want {
+			t.Errorf("allow #%d of a burst of 2 = %v, want %v", i+1, got, want)
+		}
 	}
 	if !l.blocked("a", now) || l.blocked("b", now) {
 		t.Error("blocked: a is empty, b unknown")

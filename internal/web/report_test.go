@@ -208,6 +208,7 @@ func TestReportCSVAndJSON(t *testing.T) {
 		}
 	}
 	resp, body = b.get(path + "/addresses.csv?excel=1")
+	wantStatus(t, resp, body, http.StatusOK)
 	if !strings.HasPrefix(body, "\uFEFFemail;domain;outcome") {
 		t.Errorf("Excel CSV starts %q", body[:min(40, len(body))])
 	}
