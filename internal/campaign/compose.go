@@ -118,14 +118,16 @@ func (c *Composer) Message(d *store.Delivery) *outgoing.Message {
 		rcpt.OpenURL = c.links.OpenURL(d.UUID)
 		rcpt.ClickURL = func(link string) string { return c.links.ClickURL(d.UUID, link) }
 	}
-	body := c.prepared.Render(rcpt)
+	// RenderStrings builds the strings the message needs directly: Render
+	// then string() would copy every body a second time, per recipient.
+	html, text := c.prepared.RenderStrings(rcpt)
 	m := &outgoing.Message{
 		From:                  c.from,
 		ReplyTo:               c.replyTo,
 		To:                    outgoing.Address{Name: strings.TrimSpace(sub.FirstName + " " + sub.LastName), Addr: d.Email},
 		Subject:               c.subject,
-		HTML:                  string(body.HTML),
-		Text:                  string(body.Text),
+		HTML:                  html,
+		Text:                  text,
 		EnvelopeFrom:          c.links.EnvelopeFrom(d.UUID),
 		MessageID:             d.UUID.String() + "@" + c.domain,
 		Date:                  time.Now(),
@@ -146,15 +148,15 @@ func (c *Composer) Message(d *store.Delivery) *outgoing.Message {
 // prefixed "[TEST]", filled with sample names, and tied to no delivery, so
 // that it never counts in reports.
 func (c *Composer) TestMessage(to string) *outgoing.Message {
-	body := c.prepared.Render(render.Recipient{
+	html, text := c.prepared.RenderStrings(render.Recipient{
 		Email: to, FirstName: "Camille", LastName: "Exemple", Organisation: "Organisation exemple",
 		UnsubscribeURL: c.links.UnsubscribeURL(uuid.Nil, c.campaign.UUID), WebViewURL: c.webView,
 	})
 	return &outgoing.Message{
 		From: c.from, ReplyTo: c.replyTo, To: outgoing.Address{Addr: to},
 		Subject:      "[TEST] " + c.subject,
-		HTML:         string(body.HTML),
-		Text:         string(body.Text),
+		HTML:         html,
+		Text:         text,
 		EnvelopeFrom: c.links.BounceAddress,
 		MessageID:    outgoing.NewMessageID(c.domain),
 		Date:         time.Now(),

@@ -24,20 +24,8 @@ import (
 //	go test ./internal/web -run '^$' -bench ReportPage -benchtime 20x
 func BenchmarkReportPage(b *testing.B) {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "bulletin.db")
-	st, err := store.Open(ctx, path)
+	st, sim, err := reporttest.Campaign100k(ctx, filepath.Join(b.TempDir(), "bulletin.db"))
 	if err != nil {
-		b.Fatal(err)
-	}
-	start := time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC)
-	sim, err := reporttest.Simulate(ctx, st, path, reporttest.SimOptions{Subscribers: 100_000, Start: start.Add(-30 * 24 * time.Hour),
-		Campaigns: []time.Time{start}, PerHour: 20_000, Now: start.Add(10 * 24 * time.Hour), Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Reopened, as a daemon finds it (see BenchmarkCampaignReport).
-	st.Close()
-	if st, err = store.Open(ctx, path); err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
