@@ -7,6 +7,7 @@ import (
 )
 
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	fr, en := catalogues["fr"], catalogues["en"]
 	for k := range fr {
 		if _, ok := en[k]; !ok {
 			t.Errorf("%q is in French only", k)
@@ -94,5 +95,24 @@ func TestPrinter(t *testing.T) {
 	}
 	if New("de").Lang() != "fr" {
 		t.Error("unsupported language does not fall back to French")
+	}
+}
+
+// Each part of a catalogue owns its keys: a key written in two files would
+// let the later one win in silence.
+func TestCataloguePartsDoNotOverlap(t *testing.T) {
+	for lang, parts := range map[string][]map[string]string{
+		"fr": {fr, frReport, frConsent, frMailbox, frChecks, frLogin},
+		"en": {en, enReport, enConsent, enMailbox, enChecks, enLogin},
+	} {
+		seen := map[string]bool{}
+		for _, part := range parts {
+			for k := range part {
+				if seen[k] {
+					t.Errorf("%s: %q is defined in two parts of the catalogue", lang, k)
+				}
+				seen[k] = true
+			}
+		}
 	}
 }

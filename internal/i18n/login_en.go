@@ -1,0 +1,4 @@
+package i18n
+
+// enLogin is the English catalogue of signing in to the console and changing a password.
+var enLogin = map[string]string{}
