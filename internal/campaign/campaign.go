@@ -17,9 +17,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
+	"bulletin/internal/edition"
 	"bulletin/internal/store"
 )
 
@@ -63,6 +66,18 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 	if ch.To == store.Scheduled && ch.SendAt.IsZero() {
 		return errors.New("campaign: scheduling needs a send time")
 	}
+	if (ch.To == store.Sending || ch.To == store.Scheduled) && (c.State == store.Draft || c.State == store.Scheduled) {
+		// Recipients are fixed when sending starts: until then, a filter
+		// must still name attributes the lists' subscribers have.
+		if err := CheckFilter(ctx, st, c.Filter, c.Lists); err != nil {
+			return err
+		}
+		// A subject saved before line breaks were refused would pause the
+		// campaign at its first message.
+		if err := edition.SingleLine(c.Subject); err != nil {
+			return fmt.Errorf("campaign subject %w", err)
+		}
+	}
 	if ch.To == store.Sending {
 		conds, err := ParseFilter(c.Filter)
 		if err != nil {
@@ -78,6 +93,70 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 		c.SendAt = ch.SendAt
 	}
 	return nil
+}
+
+// ErrFilter is wrapped by every error about a campaign's filter, so that
+// callers can point at the field.
+var ErrFilter = errors.New("filter")
+
+// CheckFilter parses filter and refuses one that names an attribute no
+// subscriber on lists has (on any list when lists is empty): "secteur=BTP"
+// would select nobody, the campaign would be marked sent to no one without
+// a word, and "secteur!=BTP" everybody. Attribute names are compared as
+// the store does, case and all, so a near miss is pointed out.
+func CheckFilter(ctx context.Context, st *store.Storage, filter string, lists []string) error {
+	conds, err := ParseFilter(filter)
+	if err != nil || len(conds) == 0 {
+		return err
+	}
+	known := map[string]bool{}
+	for _, f := range listFilters(lists) {
+		keys, err := st.AttributeKeys(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			known[k] = true
+		}
+	}
+	for _, c := range conds {
+		if known[c.Key] {
+			continue
+		}
+		where := "on " + strings.Join(lists, ", ")
+		if len(lists) == 0 {
+			where = "at all"
+		}
+		msg := fmt.Sprintf("no subscriber %s has the attribute %q, so the campaign would go to ", where, c.Key)
+		if c.Negate {
+			msg += "everyone"
+		} else {
+			msg += "no one"
+		}
+		names := slices.Sorted(maps.Keys(known))
+		for _, k := range names {
+			if strings.EqualFold(k, c.Key) {
+				return fmt.Errorf("%w: %s: did you mean %q?", ErrFilter, msg, k)
+			}
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("%w: %s: these subscribers have no attributes", ErrFilter, msg)
+		}
+		return fmt.Errorf("%w: %s (attributes they have: %s)", ErrFilter, msg, strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// listFilters returns a subscriber filter per list, or one for everyone.
+func listFilters(lists []string) []store.SubscriberFilter {
+	if len(lists) == 0 {
+		return []store.SubscriberFilter{{}}
+	}
+	fs := make([]store.SubscriberFilter, len(lists))
+	for i, l := range lists {
+		fs[i] = store.SubscriberFilter{List: l}
+	}
+	return fs
 }
 
 // ParseFilter reads a campaign's filter on subscriber attributes: conditions
@@ -96,11 +175,11 @@ func ParseFilter(s string) ([]store.AttrCond, error) {
 		if ok {
 			c.Negate = true
 		} else if k, v, ok = strings.Cut(part, "="); !ok {
-			return nil, fmt.Errorf("filter %q: expected key=value or key!=value", part)
+			return nil, fmt.Errorf("%w %q: expected key=value or key!=value", ErrFilter, part)
 		}
 		c.Key, c.Value = strings.TrimSpace(k), strings.TrimSpace(v)
 		if c.Key == "" || strings.ContainsAny(c.Key, "\"\\$.[]*") {
-			return nil, fmt.Errorf("filter %q: bad attribute name %q", part, c.Key)
+			return nil, fmt.Errorf("%w %q: bad attribute name %q", ErrFilter, part, c.Key)
 		}
 		out = append(out, c)
 	}

@@ -95,6 +95,10 @@ func parseAddress(what, s, fallback string) (outgoing.Address, error) {
 		return outgoing.Address{}, nil
 	}
 	a, err := netmail.ParseAddress(s)
+	if err == nil {
+		// An encoded word ("=?utf-8?q?A=0D=0AB?=") decodes to a line break.
+		err = edition.SingleLine(a.Name)
+	}
 	if err != nil {
 		return outgoing.Address{}, fmt.Errorf("campaign %s %q: %w", what, s, err)
 	}

@@ -92,6 +92,9 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 	if strings.TrimSpace(c.Subject) == "" {
 		return nil, fmt.Errorf("edition %s has no subject: give one with --subject", se.Slug)
 	}
+	if err := edition.SingleLine(c.Subject); err != nil {
+		return nil, fmt.Errorf("campaign subject %w", err)
+	}
 	if c.Name == "" {
 		c.Name = ed.Title
 		if c.Name == "" {
@@ -107,6 +110,9 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 			return nil, err
 		}
 		c.ListIDs = append(c.ListIDs, l.ID)
+	}
+	if err := CheckFilter(ctx, st, spec.Filter, spec.Lists); err != nil {
+		return nil, err
 	}
 	if err := st.CreateCampaign(ctx, c); err != nil {
 		return nil, err

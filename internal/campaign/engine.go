@@ -482,12 +482,38 @@ func (r *run) claim(ctx context.Context, jobs chan<- *store.Delivery, free chan 
 	}
 }
 
+// ErrQuota is Admit's answer when the relay's hourly or daily quota is
+// used up.
+var ErrQuota = errors.New("campaign: relay quota used up")
+
+// Admit lets one mail of the public pages (a double opt-in confirmation)
+// go out under the campaigns' own rate and relay quotas: it returns
+// ErrQuota when a quota is used up, else waits for its turn in the rate.
+// The caller records the mail in the store (transactional sends), where
+// the quotas count it. Quiet hours do not hold it back: the person is
+// waiting for it.
+func (e *Engine) Admit(ctx context.Context) error {
+	_, allowed, why, err := e.quotas(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	if allowed == 0 {
+		return fmt.Errorf("%w (%s)", ErrQuota, why)
+	}
+	return e.limiter.Wait(ctx)
+}
+
 // window returns how many messages may go now under the quiet hours and the
 // quotas, and when zero, until when and why.
 func (e *Engine) window(ctx context.Context, now time.Time) (until time.Time, allowed int, why string, err error) {
 	if next := e.opts.Quiet.Next(now); next.After(now) {
 		return next, 0, "quiet hours", nil
 	}
+	return e.quotas(ctx, now)
+}
+
+// quotas is window without the quiet hours.
+func (e *Engine) quotas(ctx context.Context, now time.Time) (until time.Time, allowed int, why string, err error) {
 	allowed = math.MaxInt
 	inflight := int(e.inflight.Load())
 	for _, w := range []struct {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -223,7 +222,7 @@ func campaignCommands() []command {
 							if !c.SendAt.IsZero() {
 								when = c.SendAt.In(cfg.Location()).Format("2006-01-02 15:04")
 							}
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", short(c), c.Name, c.State, strings.Join(c.Lists, ", "), when,
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\n", short(c), printable(c.Name), c.State, strings.Join(printables(c.Lists), ", "), when,
 								n.ByState[store.Delivered], n.ByState[store.Undelivered], n.ByState[store.Skipped], n.Pending())
 						}
 						return tw.Flush()
@@ -249,8 +248,8 @@ func campaignCommands() []command {
 							if s.Kind == store.ScheduleCampaign {
 								what = "campaign: " + s.CampaignName
 							}
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.UUID.String()[:8], s.Spec, what,
-								s.NextAt.In(cfg.Location()).Format("2006-01-02 15:04 MST"), s.LastResult)
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.UUID.String()[:8], s.Spec, printable(what),
+								s.NextAt.In(cfg.Location()).Format("2006-01-02 15:04 MST"), printable(s.LastResult))
 						}
 						return tw.Flush()
 					})
@@ -404,7 +403,7 @@ func sendHere(ctx context.Context, e *env, cfg *config.Config, st *store.Storage
 		}
 		if c.State != store.Sending {
 			if c.StateReason != "" {
-				fmt.Fprintln(e.stdout, "reason:", c.StateReason)
+				fmt.Fprintln(e.stdout, "reason:", printable(c.StateReason))
 			}
 			if c.State == store.Sent && cfg.SMTP.Host == "" {
 				fmt.Fprintf(e.stdout, "the messages are .eml files in %s\n", strings.TrimPrefix(transport, "outbox "))
@@ -440,7 +439,7 @@ func statusFigures(s *campaign.Status) map[string]any {
 }
 
 func printStatusJSON(w io.Writer, s *campaign.Status) error {
-	return json.NewEncoder(w).Encode(statusFigures(s))
+	return jsonEncoder(w).Encode(statusFigures(s))
 }
 
 func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaign.Status, loc *time.Location) error {
@@ -448,9 +447,9 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 	fmt.Fprintf(w, "campaign %q (%s)\nstate: %s", c.Name, c.UUID, c.State)
 	if c.StateReason != "" {
-		fmt.Fprintf(w, " (%s)", c.StateReason)
+		fmt.Fprintf(w, " (%s)", printable(c.StateReason))
 	}
-	fmt.Fprintf(w, "\nedition: %s  lists: %s  subject: %s\n", c.EditionSlug, strings.Join(c.Lists, ", "), c.Subject)
+	fmt.Fprintf(w, "\nedition: %s  lists: %s  subject: %s\n", c.EditionSlug, strings.Join(printables(c.Lists), ", "), printable(c.Subject))
 	if !c.SendAt.IsZero() {
 		fmt.Fprintf(w, "send at: %s\n", when(c.SendAt))
 	}
@@ -467,7 +466,7 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 		fmt.Fprintf(w, "waiting for a retry: %d, next at %s\n", n.Retrying, when(n.NextRetry))
 	}
 	if s.Waiting != "" {
-		fmt.Fprintf(w, "waiting: %s\n", s.Waiting)
+		fmt.Fprintf(w, "waiting: %s\n", printable(s.Waiting))
 	}
 	if !s.EstimatedEnd.IsZero() {
 		fmt.Fprintf(w, "fin estimée (expected end): %s\n", when(s.EstimatedEnd))
@@ -481,7 +480,7 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 			fmt.Fprintln(w, "failures:")
 		}
 		if shown++; shown <= 10 {
-			fmt.Fprintf(w, "  %s: %s\n", d.Email, d.Reply)
+			fmt.Fprintf(w, "  %s: %s\n", printable(d.Email), printable(d.Reply))
 		}
 		return nil
 	})

@@ -69,13 +69,14 @@ func (e *env) config() (*config.Config, error) {
 	return e.cfg, nil
 }
 
-// store opens the database the configuration names.
+// store opens the database the configuration names, with the server
+// secret that keys its erasure records.
 func (e *env) store(ctx context.Context) (*store.Storage, error) {
 	cfg, err := e.config()
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, cfg.Store.Path)
+	return store.Open(ctx, cfg.Store.Path, store.WithSecret([]byte(cfg.Server.Secret)))
 }
 
 // withStore runs fn with the database open.

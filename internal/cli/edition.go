@@ -65,7 +65,7 @@ func editionCommands() []command {
 						tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "slug\ttitle\tupdated")
 						for _, ed := range eds {
-							fmt.Fprintf(tw, "%s\t%s\t%s\n", ed.Slug, ed.Title, ed.UpdatedAt.In(cfg.Location()).Format("2006-01-02 15:04"))
+							fmt.Fprintf(tw, "%s\t%s\t%s\n", ed.Slug, printable(ed.Title), ed.UpdatedAt.In(cfg.Location()).Format("2006-01-02 15:04"))
 						}
 						return tw.Flush()
 					})

@@ -83,13 +83,21 @@ func printImport(w io.Writer, rep *importer.Report) {
 	for _, c := range rep.Columns {
 		cols = append(cols, c.String())
 	}
-	fmt.Fprintf(w, "%s → list %q\ncolumns: %s\n", rep.File, rep.List, strings.Join(cols, ", "))
-	fmt.Fprintf(w, "added: %d\nupdated: %d\nunchanged: %d\nsuppressed: %d (unsubscribed, bounced, complained or erased; never mailed)\nrejected: %d\n",
-		rep.Added, rep.Updated, rep.Unchanged, rep.Suppressed, rep.Rejected)
-	for _, r := range rep.Rejects {
-		fmt.Fprintf(w, "  line %d: %s\n", r.Line, r.Reason)
+	fmt.Fprintf(w, "%s → list %q\ncolumns: %s\n", rep.File, rep.List, printable(strings.Join(cols, ", ")))
+	fmt.Fprintf(w, "added: %d\nupdated: %d\nunchanged: %d\nsuppressed: %d (unsubscribed, bounced, complained or erased; never mailed)\n",
+		rep.Added, rep.Updated, rep.Unchanged, rep.Suppressed)
+	printRows(w, rep.SuppressedRows, rep.Suppressed)
+	fmt.Fprintf(w, "rejected: %d\n", rep.Rejected)
+	printRows(w, rep.Rejects, rep.Rejected)
+}
+
+// printRows prints the rows an import listed, each with its line and reason,
+// then how many more there were of total.
+func printRows(w io.Writer, rows []importer.RowError, total int) {
+	for _, r := range rows {
+		fmt.Fprintf(w, "  line %d: %s\n", r.Line, printable(r.Reason))
 	}
-	if more := rep.Rejected - len(rep.Rejects); more > 0 {
+	if more := total - len(rows); more > 0 {
 		fmt.Fprintf(w, "  … and %d more\n", more)
 	}
 }

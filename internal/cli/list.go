@@ -52,7 +52,7 @@ func listCommands() []command {
 						fmt.Fprintln(tw, "list\tactive\tpending\tunsubscribed\tbounced\tcomplained\tpublic\t")
 						for _, l := range lists {
 							c := l.Counts
-							fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", l.Name, c[store.Active], c[store.Pending],
+							fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%v\t\n", printable(l.Name), c[store.Active], c[store.Pending],
 								c[store.Unsubscribed], c[store.Bounced], c[store.Complained], l.Public)
 						}
 						return tw.Flush()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -113,7 +112,7 @@ func mailboxCommands() []command {
 // be read is named on stderr, the others are still classified, and the
 // command fails at the end.
 func classifyFiles(stdout, stderr io.Writer, files []string, opts classify.Options, asJSON bool) error {
-	enc := json.NewEncoder(stdout)
+	enc := jsonEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	failed := 0
 	for _, name := range files {
@@ -143,7 +142,7 @@ func classifyFiles(stdout, stderr io.Writer, files []string, opts classify.Optio
 		if res.Diagnostic != "" {
 			line += ": " + res.Diagnostic
 		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintln(stdout, printable(line))
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files could not be read", failed, len(files))
@@ -206,7 +205,7 @@ type mailboxEventJSON struct {
 }
 
 func printMailboxEventsJSON(w io.Writer, evs []*store.MailboxEvent) error {
-	enc := json.NewEncoder(w)
+	enc := jsonEncoder(w)
 	enc.SetEscapeHTML(false)
 	for _, ev := range evs {
 		j := mailboxEventJSON{
@@ -258,12 +257,13 @@ func printMailboxCheck(w io.Writer, r *mailbox.CheckReport) {
 		}
 		fmt.Fprintf(w, "folder %s: %q, %s\n", f.Role, f.Name, state)
 	}
-	fmt.Fprintf(w, "capabilities: %s\n", strings.Join(r.Capabilities, " "))
+	fmt.Fprintf(w, "capabilities: %s\n", printable(strings.Join(r.Capabilities, " ")))
 }
 
-// eventCell fits a value into a column of the events table: "-" when
-// empty, cut to n bytes on a character boundary.
+// eventCell fits a value into a column of the events table: printable, on
+// one line, "-" when empty, cut to n bytes on a character boundary.
 func eventCell(s string, n int) string {
+	s = strings.NewReplacer("\t", " ", "\n", " ").Replace(printable(s))
 	if s == "" {
 		return "-"
 	}

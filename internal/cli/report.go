@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -55,7 +54,7 @@ func reportCommands() []command {
 					if err != nil {
 						return err
 					}
-					return json.NewEncoder(e.stdout).Encode(r)
+					return jsonEncoder(e.stdout).Encode(r)
 				}
 				if o.Addresses == "" {
 					o.Addresses = "problems"
@@ -78,7 +77,7 @@ func reportCommands() []command {
 					return withOverview(ctx, e, args, func(cfg *config.Config, o *report.Overview) error {
 						switch {
 						case asJSON:
-							return json.NewEncoder(e.stdout).Encode(o)
+							return jsonEncoder(e.stdout).Encode(o)
 						case asCSV:
 							return report.WriteQuartersCSV(e.stdout, o, excel)
 						}
@@ -141,9 +140,9 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 	fmt.Fprintf(w, "campaign %q (%s): %s", r.Name, r.ID, r.State)
 	if r.StateReason != "" {
-		fmt.Fprintf(w, " (%s)", r.StateReason)
+		fmt.Fprintf(w, " (%s)", printable(r.StateReason))
 	}
-	fmt.Fprintf(w, "\nsubject: %s\nlists: %s\n", r.Subject, strings.Join(r.Lists, ", "))
+	fmt.Fprintf(w, "\nsubject: %s\nlists: %s\n", printable(r.Subject), strings.Join(printables(r.Lists), ", "))
 	if !r.FirstSentAt.IsZero() {
 		fmt.Fprintf(w, "sent from %s to %s\n", when(r.FirstSentAt), when(r.LastSentAt))
 	}
@@ -194,25 +193,25 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 	if section("failures by reply", len(r.Failures)) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range r.Failures {
-			fmt.Fprintf(tw, "  %s %s\t%s\t%d\t%s\n", codeOr(f.SMTPCode), f.EnhancedCode, f.Class, f.Count, f.Example)
+			fmt.Fprintf(tw, "  %s %s\t%s\t%d\t%s\n", codeOr(f.SMTPCode), f.EnhancedCode, f.Class, f.Count, printable(f.Example))
 		}
 		tw.Flush()
 	}
 	if section("bounces by reason", len(r.Bounces)) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, b := range r.Bounces {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", b.Kind, b.Reason, b.Status, b.Count, b.Example)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", b.Kind, printable(b.Reason), printable(b.Status), b.Count, printable(b.Example))
 		}
 		tw.Flush()
 	}
 	if section("skipped by reason", len(r.SkippedBy)) {
 		for _, s := range r.SkippedBy {
-			fmt.Fprintf(w, "  %s: %d\n", s.Reason, s.Count)
+			fmt.Fprintf(w, "  %s: %d\n", printable(s.Reason), s.Count)
 		}
 	}
 	if section("unsubscribed by source", len(r.UnsubscribedBy)) {
 		for _, s := range r.UnsubscribedBy {
-			fmt.Fprintf(w, "  %s: %d\n", s.Reason, s.Count)
+			fmt.Fprintf(w, "  %s: %d\n", printable(s.Reason), s.Count)
 		}
 	}
 	top, rest, others := r.TopDomains(10)
@@ -224,7 +223,7 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 				d.BouncedHard+d.BouncedSoft, d.Complaints, d.Unsubscribed, d.Skipped, pct(d.DeliveryRate))
 		}
 		for _, d := range top {
-			line(d.Domain, d)
+			line(printable(d.Domain), d)
 		}
 		if others > 0 {
 			line(fmt.Sprintf("(%d others)", others), rest)
@@ -238,11 +237,11 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 	if l := r.Addresses; l != nil && section(fmt.Sprintf("addresses to look at (%d)", l.Total), l.Total) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, a := range l.Items {
-			email := a.Email
+			email := printable(a.Email)
 			if email == "" {
 				email = "(erased)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", email, a.Outcome, a.Detail)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", email, a.Outcome, printable(a.Detail))
 		}
 		tw.Flush()
 		if n := l.Total - len(l.Items); n > 0 {
@@ -286,7 +285,7 @@ func printEditions(w io.Writer, o *report.Overview, loc *time.Location) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "id\tname\tstarted\trecipients\tdelivered\trate\thard\tsoft\tcomplaints\tunsubscribed")
 	for _, e := range o.Editions {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\n", e.ID[:8], e.Name, e.StartedAt.In(loc).Format("2006-01-02"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\n", e.ID[:8], printable(e.Name), e.StartedAt.In(loc).Format("2006-01-02"),
 			e.Recipients, e.Delivered, pct(e.DeliveryRate), e.BouncedHard, e.BouncedSoft, e.Complaints, e.Unsubscribed)
 	}
 	return tw.Flush()

@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 
 	"bulletin/internal/address"
 	"bulletin/internal/config"
+	"bulletin/internal/erasure"
 	"bulletin/internal/store"
 )
 
@@ -20,13 +20,17 @@ func subscriberCommands() []command {
 				if err != nil {
 					return err
 				}
-				enc := json.NewEncoder(e.stdout)
+				enc := jsonEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(p)
 			}),
 		oneSubscriber("subscriber erase", "erase a person (GDPR): keep only a hash so they are never mailed again",
 			func(ctx context.Context, e *env, st *store.Storage, email string) error {
-				if err := st.EraseSubscriber(ctx, email); err != nil {
+				cfg, err := e.config()
+				if err != nil {
+					return err
+				}
+				if err := erasure.Erase(ctx, st, cfg.Sending.OutboxDir, email); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "erased %s: only a hash of the address is kept, so that it is never mailed again\n", email)

@@ -61,7 +61,7 @@ func tokenCommands() []command {
 							if !t.RevokedAt.IsZero() {
 								state = "revoked " + t.RevokedAt.Local().Format("2006-01-02")
 							}
-							fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Role, t.Prefix, t.CreatedAt.Local().Format("2006-01-02"),
+							fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", printable(t.Name), t.Role, t.Prefix, t.CreatedAt.Local().Format("2006-01-02"),
 								localOrNever(t.LastUsedAt), state)
 						}
 						return tw.Flush()

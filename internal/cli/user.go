@@ -66,7 +66,7 @@ func userCommands() []command {
 						tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 						fmt.Fprintln(tw, "email\trole\tname\tlast login")
 						for _, u := range users {
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Email, u.Role, u.Name, localOrNever(u.LastLoginAt))
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", printable(u.Email), u.Role, printable(u.Name), localOrNever(u.LastLoginAt))
 						}
 						return tw.Flush()
 					})

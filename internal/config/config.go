@@ -17,6 +17,7 @@ type Config struct {
 	Bounces      Bounces      `yaml:"bounces"`
 	Schedule     Schedule     `yaml:"schedule"`
 	Reports      Reports      `yaml:"reports"`
+	Subscribe    Subscribe    `yaml:"subscribe"`
 	Log          Log          `yaml:"log"`
 
 	// where records, for each key, where its value came from ("config.yaml:12",
@@ -123,6 +124,19 @@ type Reports struct {
 	BounceWindow time.Duration `yaml:"bounce_window"`
 }
 
+// Subscribe is the public subscribe form and its double opt-in.
+type Subscribe struct {
+	// ConfirmTTL is how long a confirmation link works.
+	ConfirmTTL time.Duration `yaml:"confirm_ttl"`
+	// PendingTTL is how long an address that subscribed on the form and
+	// never confirmed is kept.
+	PendingTTL time.Duration `yaml:"pending_ttl"`
+	// HourlyConfirmations caps the form's mails per hour, all addresses
+	// together; DomainHourlyConfirmations those to one domain. 0: no cap.
+	HourlyConfirmations       int `yaml:"hourly_confirmations"`
+	DomainHourlyConfirmations int `yaml:"domain_hourly_confirmations"`
+}
+
 // Log configures the daemon's log.
 type Log struct {
 	Level  string `yaml:"level"`
@@ -176,6 +190,12 @@ func Default() Config {
 		Bounces:  Bounces{SoftLimit: 3, SoftWindow: 30 * 24 * time.Hour},
 		Schedule: Schedule{Timezone: "Europe/Paris", Grace: 6 * time.Hour},
 		Reports:  Reports{BounceWindow: 72 * time.Hour},
-		Log:      Log{Level: "info", Format: "text"},
+		Subscribe: Subscribe{
+			ConfirmTTL:                7 * 24 * time.Hour,
+			PendingTTL:                14 * 24 * time.Hour,
+			HourlyConfirmations:       100,
+			DomainHourlyConfirmations: 20,
+		},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }

@@ -100,6 +100,18 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"partial dkim", "smtp:\n  dkim_domain: example.org\n", nil, "smtp.dkim_key_file: DKIM needs"},
 		{"env unknown key", "", []string{"BULLETIN_SMTP_HOTS=x"}, "environment BULLETIN_SMTP_HOTS: smtp.hots: unknown key"},
 		{"env bad value", "", []string{"BULLETIN_SMTP_TIMEOUT=soon"}, "environment BULLETIN_SMTP_TIMEOUT: smtp.timeout: bad duration"},
+		{"key twice", "smtp:\n  host: a.example.org\n  port: 25\n  host: b.example.org\n", nil, ":4: smtp.host: given twice (first at line 2)"},
+		{"section twice", "smtp:\n  host: a.example.org\nimap:\nsmtp:\n  port: 25\n", nil, ":4: smtp: given twice (first at line 1)"},
+		{"zero session ttl", "server:\n  session_ttl: 0s\n", nil, ":2: server.session_ttl: must be longer than 0s"},
+		{"zero shutdown", "server:\n  shutdown_timeout: 0s\n", nil, ":2: server.shutdown_timeout: must be longer than 0s"},
+		{"zero retry backoff", "sending:\n  retry_backoff: 0s\n", nil, ":2: sending.retry_backoff: must be longer than 0s"},
+		{"zero smtp timeout", "smtp:\n  timeout: 0s\n", nil, ":2: smtp.timeout: must be longer than 0s"},
+		{"zero soft window", "bounces:\n  soft_window: 0h\n", nil, ":2: bounces.soft_window: must be longer than 0s"},
+		{"env zero session ttl", "", []string{"BULLETIN_SERVER_SESSION_TTL=0s"}, "environment BULLETIN_SERVER_SESSION_TTL: server.session_ttl: must be longer than 0s"},
+		{"missing templates", "sending:\n  templates_dir: /nonexistent/bulletin-layouts\n", nil, `:2: sending.templates_dir: "/nonexistent/bulletin-layouts": no such folder`},
+		{"NUL byte", "server:\n  listen: :8080\nsmtp:\n  host: relay\x00.example.org\n", nil, ":4: smtp.host: binary data (a NUL byte)"},
+		{"binary file", "\x7fELF\x02\x01\x01\x00\x00", nil, ":1: binary data (a NUL byte)"},
+		{"Latin-1", "organisation:\n  name: Mission \xe9galit\xe9\n", nil, ":2: organisation.name: not UTF-8 text (byte 0xE9)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,5 +120,25 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 				t.Errorf("Load(%q) error = %v, want it to contain %q", tt.src, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestPathsMustBeWhatTheyName(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, "store:\n  path: "+dir+"\n")
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), p+":2: store.path: ") || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("Load(store.path a folder) = %v, want %s:2: store.path: … is a folder", err, p)
+	}
+	file := filepath.Join(dir, "layout.html")
+	os.WriteFile(file, []byte("x"), 0o600)
+	p = write(t, "sending:\n  templates_dir: "+file+"\n")
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), p+":2: sending.templates_dir: ") {
+		t.Errorf("Load(templates_dir a file) = %v, want %s:2: sending.templates_dir", err, p)
+	}
+	// What is valid still loads: a folder of layouts, a database file in
+	// a folder that exists.
+	p = write(t, "store:\n  path: "+filepath.Join(dir, "bulletin.db")+"\nsending:\n  templates_dir: "+dir+"\n")
+	if _, err := Load(p, nil); err != nil {
+		t.Errorf("Load(valid paths) = %v", err)
 	}
 }

@@ -1,17 +1,20 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -71,6 +74,9 @@ func (c *Config) Where(key string) string {
 // apply sets the keys present in a YAML document, rejecting unknown keys and
 // values of the wrong type with their line.
 func (c *Config) apply(file string, src []byte) error {
+	if err := checkText(file, src); err != nil {
+		return err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -88,11 +94,24 @@ func (c *Config) apply(file string, src []byte) error {
 		return &Error{Where: at(root), Msg: "expected sections such as \"server:\" and \"smtp:\""}
 	}
 	sections := reflect.ValueOf(c).Elem()
+	// YAML decoded into nodes keeps both of two equal keys, and the last
+	// would silently win: a key given twice is a mistake to point at.
+	seen := map[string]*yaml.Node{}
+	twice := func(key string, n *yaml.Node) error {
+		if first, dup := seen[key]; dup {
+			return &Error{Where: at(n), Key: key, Msg: fmt.Sprintf("given twice (first at line %d)", first.Line)}
+		}
+		seen[key] = n
+		return nil
+	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		name, body := root.Content[i], root.Content[i+1]
 		section, ok := field(sections, name.Value)
 		if !ok {
 			return &Error{Where: at(name), Key: name.Value, Msg: "unknown section (known: " + strings.Join(names(sections.Type()), ", ") + ")"}
+		}
+		if err := twice(name.Value, name); err != nil {
+			return err
 		}
 		if body.Kind == yaml.ScalarNode && body.Tag == "!!null" {
 			continue // "imap:" with every key left out
@@ -106,6 +125,9 @@ func (c *Config) apply(file string, src []byte) error {
 			f, ok := field(section, k.Value)
 			if !ok {
 				return &Error{Where: at(k), Key: key, Msg: "unknown key (known in " + name.Value + ": " + strings.Join(names(section.Type()), ", ") + ")"}
+			}
+			if err := twice(key, k); err != nil {
+				return err
 			}
 			if v.Kind != yaml.ScalarNode {
 				return &Error{Where: at(v), Key: key, Msg: "expected a single value"}
@@ -121,6 +143,49 @@ func (c *Config) apply(file string, src []byte) error {
 		}
 	}
 	return nil
+}
+
+// checkText refuses a file that is not UTF-8 text (a binary file, or one
+// saved as Latin-1) before YAML reads it, naming the line of the first bad
+// byte and the key written there, if any.
+func checkText(file string, src []byte) error {
+	bad := bytes.IndexByte(src, 0)
+	msg := "binary data (a NUL byte): the configuration must be a text file"
+	if bad < 0 && !utf8.Valid(src) {
+		for bad = 0; bad < len(src); {
+			r, n := utf8.DecodeRune(src[bad:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			bad += n
+		}
+		msg = fmt.Sprintf("not UTF-8 text (byte 0x%02X): save the file as UTF-8", src[bad])
+	}
+	if bad < 0 {
+		return nil
+	}
+	lines := strings.Split(string(src[:bad]), "\n")
+	return &Error{Where: fmt.Sprintf("%s:%d", file, len(lines)), Key: keyAt(lines), Msg: msg}
+}
+
+var keyLineRE = regexp.MustCompile(`^(\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:`)
+
+// keyAt returns "section.key" (or "section") written on the last of lines,
+// found by its indentation, or "" when that line holds no key.
+func keyAt(lines []string) string {
+	m := keyLineRE.FindStringSubmatch(lines[len(lines)-1])
+	if m == nil {
+		return ""
+	}
+	if m[1] == "" {
+		return m[2]
+	}
+	for i := len(lines) - 2; i >= 0; i-- {
+		if s := keyLineRE.FindStringSubmatch(lines[i]); s != nil && s[1] == "" {
+			return s[2] + "." + m[2]
+		}
+	}
+	return m[2]
 }
 
 // applyEnv applies BULLETIN_SECTION_KEY variables. A variable naming a known
@@ -268,7 +333,39 @@ func (c *Config) validate() error {
 			}
 			return nil
 		},
-		func() error { return required("store.path", c.Store.Path) },
+		func() error {
+			if err := required("store.path", c.Store.Path); err != nil {
+				return err
+			}
+			if fi, err := os.Stat(c.Store.Path); err == nil && fi.IsDir() {
+				return bad("store.path", "%q is a folder: name the database file in it, such as %s", c.Store.Path, filepath.Join(c.Store.Path, "bulletin.db"))
+			}
+			return nil
+		},
+		func() error {
+			// Zero would mean no session lasts, no wait for in-flight
+			// sends, no retry, no relay timeout or no bounce window: never
+			// what is meant, and some parts would swap in their own default
+			// behind the operator's back.
+			for _, d := range []struct {
+				key string
+				v   time.Duration
+			}{
+				{"server.session_ttl", c.Server.SessionTTL},
+				{"server.shutdown_timeout", c.Server.ShutdownTimeout},
+				{"sending.retry_max_age", c.Sending.RetryMaxAge},
+				{"sending.retry_backoff", c.Sending.RetryBackoff},
+				{"smtp.timeout", c.SMTP.Timeout},
+				{"bounces.soft_window", c.Bounces.SoftWindow},
+				{"subscribe.confirm_ttl", c.Subscribe.ConfirmTTL},
+				{"subscribe.pending_ttl", c.Subscribe.PendingTTL},
+			} {
+				if d.v <= 0 {
+					return bad(d.key, "must be longer than 0s (write e.g. 90s, 30m, 24h)")
+				}
+			}
+			return nil
+		},
 		func() error { return required("organisation.name", c.Organisation.Name) },
 		func() error {
 			if !colourRE.MatchString(c.Organisation.Colour) {
@@ -292,7 +389,26 @@ func (c *Config) validate() error {
 		},
 		func() error { return address("sending.unsubscribe_address", c.Sending.UnsubscribeAddress) },
 		func() error { return required("sending.outbox_dir", c.Sending.OutboxDir) },
-		func() error { return required("sending.templates_dir", c.Sending.TemplatesDir) },
+		func() error {
+			if err := required("sending.templates_dir", c.Sending.TemplatesDir); err != nil {
+				return err
+			}
+			// At its default (which the shipped config.yaml repeats), a
+			// missing folder means the built-in layout; any other folder
+			// must be there, or the operator's layout would be silently
+			// replaced by the built-in one.
+			if c.Sending.TemplatesDir == Default().Sending.TemplatesDir {
+				return nil
+			}
+			fi, err := os.Stat(c.Sending.TemplatesDir)
+			if err != nil {
+				return bad("sending.templates_dir", "%q: no such folder", c.Sending.TemplatesDir)
+			}
+			if !fi.IsDir() {
+				return bad("sending.templates_dir", "%q is not a folder", c.Sending.TemplatesDir)
+			}
+			return nil
+		},
 		func() error {
 			if c.Sending.QuietHours != "" && !quietHoursRE.MatchString(c.Sending.QuietHours) {
 				return bad("sending.quiet_hours", "expected HH:MM-HH:MM such as 20:00-08:00, got %q", c.Sending.QuietHours)

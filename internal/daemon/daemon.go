@@ -23,9 +23,10 @@ import (
 )
 
 // Run runs the daemon until ctx is cancelled, then shuts down in order: stop
-// accepting HTTP, stop the summaries and the scheduler, drain sends, checkpoint the mailbox,
-// close the database. ready, when not nil, is called with the web address
-// once the daemon answers.
+// accepting HTTP, stop applying the unsubscribe intake, stop the summaries
+// and the scheduler, drain sends, checkpoint the mailbox, close the
+// database. ready, when not nil, is called with the web address once the
+// daemon answers.
 func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.Logger, ready func(addr string)) error {
 	signer, err := Signer(ctx, cfg, st)
 	if err != nil {
@@ -63,6 +64,7 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	mbox.start(ctx)
+	intake := startIntake(ctx, st, log)
 	log.Info("bulletin is running", slog.String("web", "http://"+ln.Addr().String()), slog.String("public_url", cfg.Server.PublicURL))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -74,7 +76,7 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 	case err := <-served:
 		stop, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 		defer cancel()
-		return errors.Join(fmt.Errorf("web: %w", err), summ.stop(stop), snd.stop(stop), mbox.stop(stop))
+		return errors.Join(fmt.Errorf("web: %w", err), intake.stop(stop), summ.stop(stop), snd.stop(stop), mbox.stop(stop))
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
@@ -86,7 +88,7 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 	} else if webErr != nil {
 		webErr = fmt.Errorf("web: shutdown: %w", webErr)
 	}
-	return errors.Join(webErr, summ.stop(stop), snd.stop(stop), mbox.stop(stop))
+	return errors.Join(webErr, intake.stop(stop), summ.stop(stop), snd.stop(stop), mbox.stop(stop))
 }
 
 // newSite builds the web side over the sending parts: the transport mails
@@ -103,7 +105,7 @@ func newSite(cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.L
 	maps.Copy(health, mbox.health())
 	return web.New(web.Options{
 		Config: cfg, Store: st, Links: lk, Log: log.With(slog.String("part", "web")),
-		Mailer: snd.sender, Content: content, Engine: snd.engine, EngineOptions: snd.engine.Options(), Health: health,
+		Mailer: snd.sender, Content: content, Engine: snd.engine, EngineOptions: snd.engine.Options(), Pacer: snd.engine, Health: health,
 		Metrics: met.Handler(),
 	})
 }

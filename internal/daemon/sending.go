@@ -129,12 +129,13 @@ type sending struct {
 	scheduler *schedule.Scheduler
 	log       *slog.Logger
 
-	stopScheduler, stopEngine context.CancelFunc
-	schedulerDone, engineDone sync.WaitGroup
+	stopScheduler, stopEngine, stopPurge context.CancelFunc
+	schedulerDone, engineDone, purgeDone sync.WaitGroup
 }
 
-// startSending starts the engine and the scheduler. Their contexts are not
-// ctx: the daemon stops them one after the other, in order, with stop.
+// startSending starts the engine, the scheduler and the purge of
+// unconfirmed subscriptions (purgeExpired). Their contexts are not ctx: the
+// daemon stops them one after the other, in order, with stop.
 //
 // wrap, when given, wraps the transport before anything uses it: the
 // metrics count what the relay answers (package metrics).
@@ -178,6 +179,13 @@ func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, lk
 		defer s.schedulerDone.Done()
 		_ = s.scheduler.Run(sctx)
 	}()
+	pctx, stopPurge := context.WithCancel(base)
+	s.stopPurge = stopPurge
+	s.purgeDone.Add(1)
+	go func() {
+		defer s.purgeDone.Done()
+		purgeExpired(pctx, cfg, st, log.With(slog.String("part", "purge")))
+	}()
 	log.Info("sending through " + transport)
 	return s, nil
 }
@@ -195,6 +203,10 @@ func (s *sending) stop(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("sending: shutdown: %w", ctx.Err())
 		}
+	}
+	s.stopPurge()
+	if err := wait(&s.purgeDone); err != nil {
+		return err
 	}
 	s.stopScheduler()
 	if err := wait(&s.schedulerDone); err != nil {

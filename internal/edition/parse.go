@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -181,14 +182,39 @@ func (p *parser) str(v *yaml.Node, key string, line int) string {
 		p.errorf(line, "front matter: %s must be a single value", key)
 		return ""
 	}
-	return strings.TrimSpace(v.Value)
+	s := strings.TrimSpace(v.Value)
+	if err := SingleLine(s); err != nil {
+		p.errorf(line, "front matter: %s %v", key, err)
+	}
+	return s
+}
+
+// SingleLine returns an error naming the first line break or other control
+// character in s. Front matter values end up in mail headers (the subject)
+// or next to them (the preheader), where a line break would either be
+// refused by the relay at the first message, pausing the campaign, or start
+// a header of its own; so they are refused when the edition is checked.
+func SingleLine(s string) error {
+	for i, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			what := "a control character"
+			switch r {
+			case '\n', '\r', '\u0085', '\u2028', '\u2029':
+				what = "a line break"
+			case '\t':
+				what = "a tab"
+			}
+			return fmt.Errorf("contains %s (%U at character %d): keep it on one line, without control characters", what, r, utf8.RuneCountInString(s[:i])+1)
+		}
+	}
+	return nil
 }
 
 // strs reads lists: either "lists: [A, B]", a YAML list, or one name.
 func (p *parser) strs(v *yaml.Node, line int) []string {
 	switch v.Kind {
 	case yaml.ScalarNode:
-		if s := strings.TrimSpace(v.Value); s != "" {
+		if s := p.str(v, "lists", line); s != "" {
 			return []string{s}
 		}
 		return nil
@@ -197,6 +223,10 @@ func (p *parser) strs(v *yaml.Node, line int) []string {
 		for _, it := range v.Content {
 			if it.Kind != yaml.ScalarNode || strings.TrimSpace(it.Value) == "" {
 				p.errorf(line, "front matter: lists: each list is a name")
+				continue
+			}
+			if err := SingleLine(strings.TrimSpace(it.Value)); err != nil {
+				p.errorf(line, "front matter: lists: %q %v", it.Value, err)
 				continue
 			}
 			out = append(out, strings.TrimSpace(it.Value))

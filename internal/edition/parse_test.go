@@ -304,3 +304,27 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + digits[n%10:n%10+1]
 }
+
+// Front matter values end up in mail headers: a line break or another
+// control character in them is refused where it is written.
+func TestFrontMatterOnOneLine(t *testing.T) {
+	for _, tc := range []struct{ name, front, want string }{
+		{"subject block", "subject: |\n  La lettre\n  Bcc: x@example.org\n", "edition.md:4: front matter: subject contains a line break (U+000A at character 10)"},
+		{"subject escape", `subject: "La lettre\r\nBcc: x@example.org"` + "\n", "edition.md:4: front matter: subject contains a line break (U+000D"},
+		{"preheader tab", "subject: s\npreheader: \"Dix\\tans\"\n", "edition.md:5: front matter: preheader contains a tab (U+0009"},
+		{"subject NEL", "subject: \"A\\NB\"\n", "edition.md:4: front matter: subject contains a line break (U+0085"},
+		{"title separator", "subject: s\nquarter: \"T1\u2028 2020\"\n", "edition.md:5: front matter: quarter contains a line break (U+2028"},
+		{"escape code", "subject: \"Lettre \\e[31m\"\n", "edition.md:4: front matter: subject contains a control character (U+001B"},
+		{"list name", "subject: s\nlists: [\"A\\nB\"]\n", "edition.md:5: front matter: lists: \"A\\nB\" contains a line break"},
+	} {
+		src := "---\ntitle: Lettre\ndate: 2026-03-20\n" + tc.front + "---\n\nBonjour.\n"
+		_, err := Parse("edition.md", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Parse = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// French typography's no-break spaces are not control characters.
+	if _, err := Parse("edition.md", []byte("---\ntitle: Lettre\ndate: 2026-03-20\nsubject: \"La lettre\u00a0: 10 ans\u202f!\"\n---\n\nBonjour.\n")); err != nil {
+		t.Errorf("Parse(no-break spaces) = %v", err)
+	}
+}

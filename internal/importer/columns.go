@@ -272,7 +272,9 @@ func mapColumns(headers []string) ([]Column, error) {
 	cols := make([]Column, len(headers))
 	email, weakEmail := -1, -1
 	for i, h := range headers {
-		h = strings.TrimSpace(h)
+		// A header is a cell like the others: an export defuses it
+		// (spreadsheet.Defuse) and its attribute name comes back as it was.
+		h = cell(h)
 		c := Column{Index: i, Header: h}
 		rule, ok := headerRules[fold(h)]
 		switch {

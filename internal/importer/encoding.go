@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
 )
 
@@ -21,12 +24,13 @@ const (
 	EncodingWindows1252 = "Windows-1252"
 	EncodingUTF16LE     = "UTF-16LE"
 	EncodingUTF16BE     = "UTF-16BE"
+	EncodingUTF32LE     = "UTF-32LE"
+	EncodingUTF32BE     = "UTF-32BE"
 )
 
 const (
-	// sniffSize is how much of the file is looked at before deciding its
-	// encoding: enough for a few hundred rows, which is where a French
-	// accent almost always shows up.
+	// sniffSize is how much of the file is looked at for its signature
+	// (BOM, workbook, NUL bytes), line ends and delimiter.
 	sniffSize = 64 << 10
 
 	// maxLineLen bounds one physical line. encoding/csv keeps a whole line
@@ -58,38 +62,34 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// decodeInput returns a reader of the file's text as UTF-8, and the name of
-// the encoding it found.
+// decodeInput returns a reader of the file's text as UTF-8, and a function
+// that names its encoding.
 //
-// The decision is made from the first 64 KiB:
+// The encoding is decided from the whole file when it can be read twice
+// (whole is its scan, see scanWhole), before any row is read; a stream is
+// decided at its first byte beyond ASCII and checked to its end (see
+// utf8Then1252), a mixed one failing there:
 //
 //   - a UTF-8 byte order mark: UTF-8 (the BOM is dropped; Excel's "CSV UTF-8"
 //     writes one);
-//   - a UTF-16 byte order mark: UTF-16 (Excel's "Unicode text" export);
+//   - a UTF-32 or UTF-16 byte order mark: UTF-32 or UTF-16 (Excel's "Unicode
+//     text" export is UTF-16);
 //   - valid UTF-8: UTF-8;
-//   - otherwise Windows-1252, what Excel's plain "CSV" writes on a French
-//     Windows. It is a superset of ISO-8859-1 for every printable character, so
-//     Latin-1 files decode the same.
-//
-// A file can look like UTF-8 for 64 KiB and hold a Windows-1252 byte later:
-// an export sorted by address whose first accented name comes at row 2,000.
-// Restarting is not possible on a stream, so in UTF-8 mode every byte that
-// does not start a valid UTF-8 sequence is decoded on its own as
-// Windows-1252 (see utf8OrWindows1252): "H\xe9rault" still reads "Hérault".
-// What this gets wrong is Windows-1252 text after the first 64 KiB that
-// happens to form valid UTF-8: an accented letter directly followed by one or
-// two symbols from 0x80-0xBF, such as "Ã©", or "voilà" + NBSP + "»" (E0 A0 BB,
-// one valid but meaningless character). Files whose first 64 KiB hold no
-// accent and whose later text holds such a sequence are rare enough to accept;
-// the damage is one garbled word, never a lost or shifted row, since CR, LF,
-// quotes and delimiters are ASCII and never part of a multi-byte sequence.
+//   - bytes that are not UTF-8 and no UTF-8 beyond ASCII: Windows-1252, what
+//     Excel's plain "CSV" writes on a French Windows. It is a superset of
+//     ISO-8859-1 for every printable character, so Latin-1 files decode the
+//     same;
+//   - both UTF-8 accents and bytes that are not UTF-8: refused, naming the
+//     lines that are not UTF-8. Such a file was pasted together from two
+//     sources; decoding it either way garbles one of them, every accented
+//     name of it, without a word.
 //
 // The reader also turns old Mac line ends (a lone CR, still written by Excel's
 // "CSV (Macintosh)") into LF, and refuses lines longer than maxLineLen.
-func decodeInput(raw *bufio.Reader) (io.Reader, string, error) {
+func decodeInput(raw *bufio.Reader, whole *utf8Scan) (io.Reader, func() string, error) {
 	head, err := raw.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, "", err
+		return nil, nil, err
 	}
 	// Decided before Discard below, which may invalidate head.
 	crOnly := crOnlyLines(asciiSample(head))
@@ -99,16 +99,30 @@ func decodeInput(raw *bufio.Reader) (io.Reader, string, error) {
 	)
 	switch {
 	case len(head) == 0:
-		return nil, "", errEmpty
+		return nil, nil, errEmpty
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, "", errWorkbook
+		return nil, nil, errWorkbook
 	case bytes.HasPrefix(head, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
-		return nil, "", errOldExcel
+		return nil, nil, errOldExcel
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		if _, err := raw.Discard(3); err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
-		text, enc = transform.NewReader(raw, utf8OrWindows1252{}), EncodingUTF8BOM
+		// The BOM says UTF-8: any byte that is not is a mixed file.
+		dec := &utf8Then1252{state: sawUTF8, crOnly: crOnly, line: 1}
+		if whole != nil {
+			if err := whole.mixed(true); err != nil {
+				return nil, nil, err
+			}
+		}
+		text, enc = transform.NewReader(raw, dec), EncodingUTF8BOM
+	case bytes.HasPrefix(head, []byte("\xff\xfe\x00\x00")), bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")):
+		// Checked before UTF-16, whose little-endian BOM starts the same.
+		dec := utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM).NewDecoder()
+		text, enc = transform.NewReader(raw, dec), EncodingUTF32LE
+		if head[0] == 0 {
+			enc = EncodingUTF32BE
+		}
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
 		// ExpectBOM reads the BOM, picks the byte order from it and drops it.
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
@@ -117,13 +131,131 @@ func decodeInput(raw *bufio.Reader) (io.Reader, string, error) {
 			enc = EncodingUTF16BE
 		}
 	case bytes.IndexByte(head, 0) >= 0:
-		return nil, "", errBinary
-	case validUTF8Prefix(head, len(head) == sniffSize):
-		text, enc = transform.NewReader(raw, utf8OrWindows1252{}), EncodingUTF8
-	default:
+		return nil, nil, errBinary
+	case whole != nil && whole.nbad > 0:
+		if err := whole.mixed(false); err != nil {
+			return nil, nil, err
+		}
 		text, enc = charmap.Windows1252.NewDecoder().Reader(raw), EncodingWindows1252
+	default:
+		// Whole UTF-8, or a stream that utf8Then1252 finds, as it reads,
+		// to be UTF-8, Windows-1252 (bytes that are not UTF-8 after
+		// ASCII only) or mixed.
+		dec := &utf8Then1252{crOnly: crOnly, line: 1}
+		g := &lineGuard{r: transform.NewReader(raw, dec), crOnly: crOnly, line: 1}
+		return g, dec.encoding, nil
 	}
-	return &lineGuard{r: text, crOnly: crOnly, line: 1}, enc, nil
+	return &lineGuard{r: text, crOnly: crOnly, line: 1}, func() string { return enc }, nil
+}
+
+// maxBadLines bounds the lines a mixed-encoding error lists.
+const maxBadLines = 10
+
+// utf8Scan is what scanWhole found in a whole file.
+type utf8Scan struct {
+	firstUTF8 int   // the first line with a valid UTF-8 sequence beyond ASCII, 0 if none
+	bad       []int // the first maxBadLines lines holding bytes that are not UTF-8
+	nbad      int   // how many lines hold such bytes
+}
+
+// mixed returns the error for a file that holds both UTF-8 beyond ASCII
+// (or a UTF-8 BOM, when bom) and bytes that are not UTF-8, or nil.
+func (s *utf8Scan) mixed(bom bool) error {
+	if s.nbad == 0 || s.firstUTF8 == 0 && !bom {
+		return nil
+	}
+	return &mixedError{bad: s.bad, more: s.nbad - len(s.bad), utf8Line: s.firstUTF8}
+}
+
+// scanWhole reads r to its end, looking for valid UTF-8 beyond ASCII and for
+// bytes that are not UTF-8, each by line. Files with a UTF-16 or UTF-32 BOM
+// are not scanned (nil, nil): their encoding is written at their start.
+func scanWhole(r io.Reader) (*utf8Scan, error) {
+	s := &utf8Scan{}
+	buf := make([]byte, sniffSize)
+	n, err := io.ReadFull(r, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, err
+	}
+	head := buf[:n]
+	if bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")) || bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")) {
+		return nil, nil
+	}
+	eol := byte('\n')
+	if crOnlyLines(head) {
+		eol = '\r'
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		n = copy(buf, head[3:]) // the BOM is not text (and says UTF-8: see mixed)
+	}
+	line, lastBad, keep := 1, 0, 0
+	for {
+		b, eof := buf[:keep+n], err != nil
+		i := 0
+		for i < len(b) {
+			c := b[i]
+			if c < utf8.RuneSelf {
+				if c == eol {
+					line++
+				}
+				i++
+				continue
+			}
+			if !eof && !utf8.FullRune(b[i:]) {
+				break // completed by the next read
+			}
+			r, size := utf8.DecodeRune(b[i:])
+			switch {
+			case r != utf8.RuneError || size > 1:
+				if s.firstUTF8 == 0 {
+					s.firstUTF8 = line
+				}
+			case lastBad != line:
+				lastBad = line
+				s.nbad++
+				if len(s.bad) < maxBadLines {
+					s.bad = append(s.bad, line)
+				}
+			}
+			i += size
+		}
+		if eof {
+			return s, nil
+		}
+		keep = copy(buf, b[i:])
+		n, err = io.ReadFull(r, buf[keep:])
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return nil, err
+		}
+	}
+}
+
+// mixedError is a file that holds both UTF-8 and another encoding.
+type mixedError struct {
+	bad      []int // lines that are not UTF-8, the first ones
+	more     int   // further such lines
+	utf8Line int   // a line in UTF-8, 0 for a file with a UTF-8 BOM
+}
+
+func (e *mixedError) Error() string {
+	lines := make([]string, len(e.bad))
+	for i, n := range e.bad {
+		lines[i] = strconv.Itoa(n)
+	}
+	list := strings.Join(lines, ", ")
+	if e.more > 0 {
+		list += fmt.Sprintf(" and %d more", e.more)
+	}
+	utf := "the file starts with a UTF-8 byte order mark"
+	if e.utf8Line > 0 {
+		utf = fmt.Sprintf("line %d is UTF-8", e.utf8Line)
+	}
+	what := "line " + list + " is"
+	if len(e.bad) > 1 || e.more > 0 {
+		what = "lines " + list + " are"
+	}
+	return fmt.Sprintf("the file mixes two encodings: %s not UTF-8 (probably Windows-1252 or Latin-1) while %s; "+
+		"reading it either way would garble accented names, so nothing was imported: save the whole file as CSV UTF-8 and import it again", what, utf)
 }
 
 // crOnlyLines reports whether the text ends its lines with a lone CR: more
@@ -142,22 +274,32 @@ func crOnlyLines(head []byte) bool {
 	return lone > lf
 }
 
-// asciiSample returns head with UTF-16 reduced to one byte per code unit
-// (the ASCII ones kept, the others replaced by "x"), so that line ends can be
-// counted on bytes; other encodings are returned as they are, since CR and LF
-// are single bytes in UTF-8 and Windows-1252.
+// asciiSample returns head with UTF-16 and UTF-32 reduced to one byte per
+// code unit (the ASCII ones kept, the others replaced by "x"), so that line
+// ends can be counted on bytes; other encodings are returned as they are,
+// since CR and LF are single bytes in UTF-8 and Windows-1252.
 func asciiSample(head []byte) []byte {
-	le := bytes.HasPrefix(head, []byte("\xff\xfe"))
-	if !le && !bytes.HasPrefix(head, []byte("\xfe\xff")) {
+	width, big := 0, false
+	switch {
+	case bytes.HasPrefix(head, []byte("\xff\xfe\x00\x00")):
+		width = 4
+	case bytes.HasPrefix(head, []byte("\x00\x00\xfe\xff")):
+		width, big = 4, true
+	case bytes.HasPrefix(head, []byte("\xff\xfe")):
+		width = 2
+	case bytes.HasPrefix(head, []byte("\xfe\xff")):
+		width, big = 2, true
+	default:
 		return head
 	}
-	out := make([]byte, 0, len(head)/2)
-	for i := 2; i+1 < len(head); i += 2 {
-		lo, hi := head[i], head[i+1]
-		if !le {
-			lo, hi = hi, lo
+	out := make([]byte, 0, len(head)/width)
+	for i := width; i+width <= len(head); i += width {
+		unit := head[i : i+width]
+		lo, rest := unit[0], unit[1:]
+		if big {
+			lo, rest = unit[width-1], unit[:width-1]
 		}
-		if hi != 0 || lo >= utf8.RuneSelf {
+		if lo >= utf8.RuneSelf || bytes.ContainsFunc(rest, func(r rune) bool { return r != 0 }) {
 			lo = 'x'
 		}
 		out = append(out, lo)
@@ -165,37 +307,40 @@ func asciiSample(head []byte) []byte {
 	return out
 }
 
-// validUTF8Prefix reports whether p is valid UTF-8; when p is cut from a
-// longer file, a sequence cut at the end does not count against it.
-func validUTF8Prefix(p []byte, cut bool) bool {
-	if cut {
-		for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(p[i]) {
-				if !utf8.FullRune(p[i:]) {
-					p = p[:i]
-				}
-				break
-			}
-		}
-	}
-	return utf8.Valid(p)
+// The states of utf8Then1252.
+const (
+	sawASCII = iota // nothing beyond ASCII yet: UTF-8 and Windows-1252 agree
+	sawUTF8         // UTF-8 beyond ASCII: a byte that is not UTF-8 is a mixed file
+	saw1252         // a byte that is not UTF-8 after ASCII only: Windows-1252
+)
+
+// utf8Then1252 decodes a stream whose first 64 KiB are UTF-8 (see
+// decodeInput): valid UTF-8 passes through until a byte that is not UTF-8
+// comes. If everything before was ASCII, the file is Windows-1252 and the
+// rest is decoded so; if UTF-8 accents came before, or come after, the file
+// mixes both and reading stops with a *mixedError naming the lines.
+type utf8Then1252 struct {
+	transform.NopResetter
+	state    int
+	crOnly   bool
+	line     int // the line of the next byte
+	utf8Line int // the first line with UTF-8 beyond ASCII
+	badLine  int // the first line with a byte that is not UTF-8
 }
 
-// windows1252 holds the UTF-8 text of bytes 0x80-0xFF in Windows-1252. The
-// five bytes Windows-1252 leaves undefined decode to U+FFFD, as in charmap.
-var windows1252 = func() (t [128]string) {
-	for i := range t {
-		t[i] = string(charmap.Windows1252.DecodeByte(byte(0x80 + i)))
+func (t *utf8Then1252) encoding() string {
+	if t.state == saw1252 {
+		return EncodingWindows1252
 	}
-	return t
-}()
-
-// utf8OrWindows1252 passes valid UTF-8 through and decodes every byte that is
-// not part of a valid UTF-8 sequence as Windows-1252 (see decodeInput).
-type utf8OrWindows1252 struct{ transform.NopResetter }
+	return EncodingUTF8
+}
 
 // Transform implements transform.Transformer.
-func (utf8OrWindows1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+func (t *utf8Then1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	eol := byte('\n')
+	if t.crOnly {
+		eol = '\r'
+	}
 	for nSrc < len(src) {
 		// Copy runs of ASCII in one go: most files are mostly ASCII.
 		end := nSrc
@@ -204,6 +349,7 @@ func (utf8OrWindows1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 		}
 		if end > nSrc {
 			n := copy(dst[nDst:], src[nSrc:end])
+			t.line += bytes.Count(src[nSrc:nSrc+n], []byte{eol})
 			nDst += n
 			nSrc += n
 			if nSrc < end {
@@ -211,24 +357,36 @@ func (utf8OrWindows1252) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 			}
 			continue
 		}
-		r, size := utf8.DecodeRune(src[nSrc:])
-		if r == utf8.RuneError && size == 1 {
-			if !atEOF && !utf8.FullRune(src[nSrc:]) {
-				// The sequence may be completed by the next read.
-				return nDst, nSrc, transform.ErrShortSrc
-			}
-			s := windows1252[src[nSrc]-0x80]
-			if nDst+len(s) > len(dst) {
-				return nDst, nSrc, transform.ErrShortDst
-			}
-			nDst += copy(dst[nDst:], s)
-			nSrc++
-			continue
+		c := src[nSrc]
+		if !atEOF && !utf8.FullRune(src[nSrc:]) {
+			return nDst, nSrc, transform.ErrShortSrc // completed by the next read
 		}
-		if nDst+size > len(dst) {
+		var out []byte
+		var buf [utf8.UTFMax]byte
+		r, size := utf8.DecodeRune(src[nSrc:])
+		switch valid := r != utf8.RuneError || size > 1; {
+		case valid && t.state == saw1252, !valid && t.state == sawUTF8:
+			if valid {
+				t.utf8Line = t.line
+			} else {
+				t.badLine = t.line
+			}
+			return nDst, nSrc, &mixedError{bad: []int{t.badLine}, utf8Line: t.utf8Line}
+		case valid:
+			if t.state == sawASCII {
+				t.state, t.utf8Line = sawUTF8, t.line
+			}
+			out = src[nSrc : nSrc+size]
+		default:
+			if t.state == sawASCII {
+				t.state, t.badLine = saw1252, t.line
+			}
+			out, size = buf[:utf8.EncodeRune(buf[:], charmap.Windows1252.DecodeByte(c))], 1
+		}
+		if nDst+len(out) > len(dst) {
 			return nDst, nSrc, transform.ErrShortDst
 		}
-		nDst += copy(dst[nDst:], src[nSrc:nSrc+size])
+		nDst += copy(dst[nDst:], out)
 		nSrc += size
 	}
 	return nDst, nSrc, nil

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -10,74 +11,66 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
 )
 
-func TestUTF8OrWindows1252(t *testing.T) {
+func TestUTF8Then1252(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"plain ASCII", "plain ASCII"},
-		{"Hérault", "Hérault"},                       // valid UTF-8 passes through
-		{"H\xe9rault", "Hérault"},                    // a lone Windows-1252 é
-		{"\x8cuvre, c\x9cur", "Œuvre, cœur"},         // Œ and œ live in 0x80-0x9F
-		{"1 \x80, l\x92atelier", "1 €, l’atelier"},   // euro sign, typographic apostrophe
-		{"caf\xe9", "café"},                          // at the very end
-		{"\xe9\xe8\xe0", "éèà"},                      // several in a row, none valid UTF-8
-		{"Zo\xeb M\xfcller", "Zoë Müller"},           //
-		{"mixed: é and \xe9", "mixed: é and é"},      // both in one file
-		{"\x81", "\ufffd"},                           // undefined in Windows-1252
-		{"\xef\xbf\xbd", "\ufffd"},                   // a real U+FFFD stays one
-		{"\xf0\x9f\x93\xa7 mail", "\U0001F4E7 mail"}, // 4-byte UTF-8
+	tests := []struct{ in, want, err string }{
+		{in: "plain ASCII", want: "plain ASCII"},
+		{in: "Hérault", want: "Hérault"},                       // valid UTF-8 passes through
+		{in: "H\xe9rault", want: "Hérault"},                    // a lone Windows-1252 é after ASCII
+		{in: "\x8cuvre, c\x9cur", want: "Œuvre, cœur"},         // Œ and œ live in 0x80-0x9F
+		{in: "1 \x80, l\x92atelier", want: "1 €, l’atelier"},   // euro sign, typographic apostrophe
+		{in: "caf\xe9", want: "café"},                          // at the very end
+		{in: "\xe9\xe8\xe0", want: "éèà"},                      // several in a row, none valid UTF-8
+		{in: "Zo\xeb M\xfcller", want: "Zoë Müller"},           //
+		{in: "\x81", want: "\ufffd"},                           // undefined in Windows-1252
+		{in: "\xef\xbf\xbd", want: "\ufffd"},                   // a real U+FFFD stays one
+		{in: "\xf0\x9f\x93\xa7 mail", want: "\U0001F4E7 mail"}, // 4-byte UTF-8
+		// Both encodings in one file: refused, naming the lines.
+		{in: "a\nHélène\nb\nH\xe9rault\n", err: "line 4 is not UTF-8 (probably Windows-1252 or Latin-1) while line 2 is UTF-8"},
+		{in: "a\nH\xe9rault\nb\nHélène\n", err: "line 2 is not UTF-8 (probably Windows-1252 or Latin-1) while line 4 is UTF-8"},
 	}
 	for _, tt := range tests {
-		got, _, err := transform.String(utf8OrWindows1252{}, tt.in)
-		if err != nil || got != tt.want {
-			t.Errorf("decode(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
+		check := func(how string, got []byte, err error) {
+			t.Helper()
+			if tt.err != "" {
+				var me *mixedError
+				if !errors.As(err, &me) || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("decode(%q) %s = %q, %v, want an error containing %q", tt.in, how, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.want {
+				t.Errorf("decode(%q) %s = %q, %v, want %q", tt.in, how, got, err, tt.want)
+			}
 		}
+		got, _, err := transform.String(&utf8Then1252{line: 1}, tt.in)
+		check("at once", []byte(got), err)
 		// The same, one byte at a time: sequences cut between reads.
-		b, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(strings.NewReader(tt.in)), utf8OrWindows1252{}))
-		if err != nil || string(b) != tt.want {
-			t.Errorf("decode(%q) byte by byte = %q, %v, want %q", tt.in, b, err, tt.want)
-		}
+		b, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(strings.NewReader(tt.in)), &utf8Then1252{line: 1}))
+		check("byte by byte", b, err)
 	}
 }
 
-func FuzzUTF8OrWindows1252(f *testing.F) {
+func FuzzUTF8Then1252(f *testing.F) {
 	f.Add([]byte("H\xe9rault;\xc3\xa9;\xf0\x9f"))
 	f.Add([]byte("\xe0\xa0"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		got, _, err := transform.Bytes(utf8OrWindows1252{}, in)
-		if err != nil {
+		got, _, err := transform.Bytes(&utf8Then1252{line: 1}, in)
+		var me *mixedError
+		if err != nil && !errors.As(err, &me) {
 			t.Fatalf("decode(%q) error %v", in, err)
 		}
-		if !utf8.Valid(got) {
+		if err == nil && !utf8.Valid(got) {
 			t.Fatalf("decode(%q) = %q, not valid UTF-8", in, got)
 		}
-		if utf8.Valid(in) && !bytes.Equal(got, in) {
-			t.Fatalf("decode(%q) = %q, want valid UTF-8 unchanged", in, got)
+		if utf8.Valid(in) && (err != nil || !bytes.Equal(got, in)) {
+			t.Fatalf("decode(%q) = %q, %v, want valid UTF-8 unchanged", in, got, err)
 		}
 	})
-}
-
-func TestValidUTF8Prefix(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		cut  bool
-		want bool
-	}{
-		{"abc", false, true},
-		{"ab\xc3", true, true},     // é cut by the sniff window
-		{"ab\xc3", false, false},   // é cut by the end of the file
-		{"ab\xe2\x82", true, true}, // € cut
-		{"a\xe9b", true, false},
-		{"a\xe9", true, true}, // could be a 3-byte sequence cut: the fallback copes if not
-	}
-	for _, tt := range tests {
-		if got := validUTF8Prefix([]byte(tt.in), tt.cut); got != tt.want {
-			t.Errorf("validUTF8Prefix(%q, %v) = %v, want %v", tt.in, tt.cut, got, tt.want)
-		}
-	}
 }
 
 // TestLateWindows1252 is the case the sniff cannot see: 64 KiB of ASCII, then
@@ -92,16 +85,48 @@ func TestLateWindows1252(t *testing.T) {
 		b.WriteString("someone@example.org;Montpellier\n")
 	}
 	b.WriteString("late@example.org;H\xe9rault \x8cuvre\n")
-	res := readAll(t, &b, "late.csv")
-	if res.fatal != nil || len(res.errs) != 0 || len(res.rows) != n+1 {
-		t.Fatalf("read %d rows, %v, %v, want %d", len(res.rows), res.errs, res.fatal, n+1)
+	for _, src := range []io.Reader{bytes.NewReader(b.Bytes()), bytes.NewBuffer(b.Bytes())} {
+		res := readAll(t, src, "late.csv")
+		if res.fatal != nil || len(res.errs) != 0 || len(res.rows) != n+1 {
+			t.Fatalf("%T: read %d rows, %v, %v, want %d", src, len(res.rows), res.errs, res.fatal, n+1)
+		}
+		if res.rd.Encoding() != EncodingWindows1252 {
+			t.Errorf("%T: Encoding() = %q, want %q", src, res.rd.Encoding(), EncodingWindows1252)
+		}
+		last := res.rows[len(res.rows)-1]
+		if got := last.Attributes["ville"]; got != "Hérault Œuvre" || last.Line != n+2 {
+			t.Errorf("%T: last row = line %d, ville %q, want line %d, %q", src, last.Line, got, n+2, "Hérault Œuvre")
+		}
 	}
-	if res.rd.Encoding() != EncodingUTF8 {
-		t.Errorf("Encoding() = %q, want %q (decided from the first 64 KiB)", res.rd.Encoding(), EncodingUTF8)
+}
+
+// TestMixedEncodingsRefused is a UTF-8 file into which rows typed on an old
+// Windows machine were pasted: read as Windows-1252 (as it once was) every
+// UTF-8 name came out as "HÃ©lÃ¨ne". It is refused, naming the lines.
+func TestMixedEncodingsRefused(t *testing.T) {
+	t.Parallel()
+	text := "email;prenom\n" +
+		"helene@example.org;Hélène\n" +
+		"zoe@example.org;Zoé\n" +
+		"andre@example.org;Andr\xe9\n" +
+		"ok@example.org;Paul\n" +
+		"celine@example.org;C\xe9line\n"
+	_, err := NewReader(strings.NewReader(text), "mixed.csv")
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "mixed.csv:") ||
+		!strings.Contains(err.Error(), "lines 4, 6 are not UTF-8") || !strings.Contains(err.Error(), "line 2 is UTF-8") {
+		t.Errorf("NewReader(mixed file) = %v, want a FileError naming lines 4 and 6", err)
 	}
-	last := res.rows[len(res.rows)-1]
-	if got := last.Attributes["ville"]; got != "Hérault Œuvre" || last.Line != n+2 {
-		t.Errorf("last row = line %d, ville %q, want line %d, %q", last.Line, got, n+2, "Hérault Œuvre")
+	// A stream cannot be read twice: it stops at the first line that is
+	// not UTF-8.
+	res := readAll(t, iotest.OneByteReader(strings.NewReader(text)), "mixed.csv")
+	if res.fatal == nil || !strings.Contains(res.fatal.Error(), "line 4 is not UTF-8") {
+		t.Errorf("mixed stream: fatal %v, want line 4 named", res.fatal)
+	}
+	// A UTF-8 BOM says UTF-8: one Latin-1 byte after it is a mixed file.
+	_, err = NewReader(strings.NewReader("\xef\xbb\xbfemail;ville\na@example.org;H\xe9rault\n"), "bom.csv")
+	if err == nil || !strings.Contains(err.Error(), "line 2 is not UTF-8") || !strings.Contains(err.Error(), "byte order mark") {
+		t.Errorf("NewReader(BOM then Latin-1) = %v, want line 2 named", err)
 	}
 }
 
@@ -122,6 +147,8 @@ func TestEncodings(t *testing.T) {
 		{"Windows-1252", EncodingWindows1252},
 		{"UTF-16LE", EncodingUTF16LE},
 		{"UTF-16BE", EncodingUTF16BE},
+		{"UTF-32LE", EncodingUTF32LE},
+		{"UTF-32BE", EncodingUTF32BE},
 	}
 	for _, tt := range tests {
 		for _, eol := range []string{"\n", "\r\n", "\r"} {
@@ -160,6 +187,10 @@ func reencode(t *testing.T, name, text string) string {
 		s, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(text)
 	case "UTF-16BE":
 		s, err = unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().String(text)
+	case "UTF-32LE":
+		s, err = utf32.UTF32(utf32.LittleEndian, utf32.UseBOM).NewEncoder().String(text)
+	case "UTF-32BE":
+		s, err = utf32.UTF32(utf32.BigEndian, utf32.UseBOM).NewEncoder().String(text)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -179,10 +210,12 @@ func TestCROnlyLines(t *testing.T) {
 		{"a\rb\r\nc\rd\r", true}, // one CRLF crept into a CR file
 		{"a\nb\rc\n", false},     // a stray CR inside a LF file
 		{"a", false},
-		{"\xff\xfea\x00\r\x00\n\x00b\x00\r\x00\n\x00", false},     // UTF-16LE CRLF
-		{"\xff\xfea\x00\r\x00b\x00\r\x00\n\x00c\x00\r\x00", true}, // UTF-16LE CR
-		{"\xfe\xff\x00a\x00\r\x00b\x00\r", true},                  // UTF-16BE CR
-		{"\xff\xfe\r\x0a\n\x00\r\x00\n\x00", false},               // U+0A0D is not a CR
+		{"\xff\xfea\x00\r\x00\n\x00b\x00\r\x00\n\x00", false},                            // UTF-16LE CRLF
+		{"\xff\xfea\x00\r\x00b\x00\r\x00\n\x00c\x00\r\x00", true},                        // UTF-16LE CR
+		{"\xfe\xff\x00a\x00\r\x00b\x00\r", true},                                         // UTF-16BE CR
+		{"\xff\xfe\r\x0a\n\x00\r\x00\n\x00", false},                                      // U+0A0D is not a CR
+		{"\xff\xfe\x00\x00a\x00\x00\x00\r\x00\x00\x00b\x00\x00\x00\r\x00\x00\x00", true}, // UTF-32LE CR
+		{"\x00\x00\xfe\xff\x00\x00\x00a\x00\x00\x00\r\x00\x00\x00\n", false},             // UTF-32BE CRLF
 	}
 	for _, tt := range tests {
 		if got := crOnlyLines(asciiSample([]byte(tt.in))); got != tt.want {

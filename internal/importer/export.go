@@ -26,9 +26,9 @@ type ExportOptions struct {
 
 // Export writes the subscribers opts.Filter selects as CSV, with their
 // status and consent, for "bulletin export" and the console's download.
-// Cells that people typed are defused (spreadsheet.Defuse): an export is
-// opened in a spreadsheet, and the subscribe form is open to anyone. The
-// Reader undoes it.
+// Every cell is defused, headers included (spreadsheet.Writer): an export
+// is opened in a spreadsheet, the subscribe form is open to anyone, and the
+// attribute names come from partners' files. The Reader undoes it.
 func Export(ctx context.Context, st *store.Storage, w io.Writer, opts ExportOptions) error {
 	keys, err := st.AttributeKeys(ctx, opts.Filter)
 	if err != nil {
@@ -36,12 +36,12 @@ func Export(ctx context.Context, st *store.Storage, w io.Writer, opts ExportOpti
 	}
 	c := spreadsheet.NewWriter(w, opts.Excel)
 	c.Write(append(append([]string{}, exportColumns...), keys...)...)
-	safe, stamp := spreadsheet.Defuse, spreadsheet.Time
+	stamp := spreadsheet.Time
 	err = st.Subscribers(ctx, opts.Filter, func(s *store.Subscriber) error {
-		rec := []string{safe(s.Email), safe(s.FirstName), safe(s.LastName), safe(s.Organisation), string(s.Status),
-			stamp(s.StatusChangedAt), safe(s.Consent.Source), stamp(s.Consent.At), s.Consent.IP, stamp(s.CreatedAt)}
+		rec := []string{s.Email, s.FirstName, s.LastName, s.Organisation, string(s.Status),
+			stamp(s.StatusChangedAt), s.Consent.Source, stamp(s.Consent.At), s.Consent.IP, stamp(s.CreatedAt)}
 		for _, k := range keys {
-			rec = append(rec, safe(s.Attributes[k]))
+			rec = append(rec, s.Attributes[k])
 		}
 		return c.Write(rec...) // stop at the first write error (a closed connection, a full disk)
 	})

@@ -66,3 +66,35 @@ func snapshot(t *testing.T, st *store.Storage) []*store.Subscriber {
 	}
 	return all
 }
+
+// TestExportDefusesHeaders: an attribute named like a formula (a partner's
+// CSV column, an API client's key) is defused in the export's header row,
+// and import → export → import brings the same attribute back.
+func TestExportDefusesHeaders(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	const name = `=HYPERLINK("http://x")`
+	in := "email,\"=HYPERLINK(\"\"http://x\"\")\",@cmd\nanne@example.org,oui,-2\n"
+	if rep, err := Import(ctx, st, strings.NewReader(in), "partner.csv", Options{List: "Partenaires"}); err != nil || rep.Added != 1 {
+		t.Fatalf("Import(partner) = %+v, %v; want 1 added", rep, err)
+	}
+	before := snapshot(t, st)
+	if got := before[0].Attributes; got[name] != "oui" || got["@cmd"] != "-2" {
+		t.Fatalf("attributes after import = %v", got)
+	}
+	var buf bytes.Buffer
+	if err := Export(ctx, st, &buf, ExportOptions{Filter: store.SubscriberFilter{List: "Partenaires"}}); err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(buf.String(), "\n")
+	if !strings.Contains(header, `"'=HYPERLINK(""http://x"")"`) || !strings.Contains(header, ",'@cmd") {
+		t.Errorf("export header = %q; want the formula names defused", header)
+	}
+	rep, err := Import(ctx, st, &buf, "export.csv", Options{List: "Partenaires"})
+	if err != nil || rep.Unchanged != 1 {
+		t.Fatalf("Import(export) = %+v, %v; want 1 unchanged", rep, err)
+	}
+	if after := snapshot(t, st); !reflect.DeepEqual(after, before) {
+		t.Errorf("Import(export) changed the subscriber: %v, want %v", after[0].Attributes, before[0].Attributes)
+	}
+}

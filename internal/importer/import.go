@@ -35,8 +35,12 @@ type Report struct {
 	Updated    int
 	Unchanged  int
 	Suppressed int // left or made unsubscribed, bounced, complained, or erased
-	Rejected   int
-	Rejects    []RowError // the first maxRejects rejected rows, by line
+	// SuppressedRows are the first maxRejects suppressed rows, by line, each
+	// with why and what of it was not applied (a suppressed person's name
+	// is never overwritten by a file).
+	SuppressedRows []RowError
+	Rejected       int
+	Rejects        []RowError // the first maxRejects rejected rows, by line
 }
 
 // Import reads a CSV file and applies its valid rows to the store in one
@@ -83,7 +87,7 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 		if err != nil {
 			return nil, err // a *FileError, which names the file and line
 		}
-		out, first, err := im.Apply(ctx, store.ImportRow{
+		out, detail, err := im.Apply(ctx, store.ImportRow{
 			Line: row.Line, Email: row.Email, FirstName: row.FirstName, LastName: row.LastName,
 			Organisation: row.Organisation, Attributes: row.Attributes, Status: store.Status(row.Status), ConsentAt: row.ConsentAt,
 		})
@@ -99,8 +103,11 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 			rep.Unchanged++
 		case store.Suppressed:
 			rep.Suppressed++
+			if len(rep.SuppressedRows) < maxRejects {
+				rep.SuppressedRows = append(rep.SuppressedRows, RowError{Line: row.Line, Reason: detail.Reason})
+			}
 		case store.Duplicate:
-			reject(RowError{Line: row.Line, Reason: fmt.Sprintf("%s already appears on line %d", row.Email, first)})
+			reject(RowError{Line: row.Line, Reason: fmt.Sprintf("%s already appears on line %d", row.Email, detail.First)})
 		}
 	}
 	if opts.Progress != nil {

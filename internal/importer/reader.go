@@ -82,7 +82,7 @@ type Reader struct {
 	count    *countingReader
 	csv      *csv.Reader
 	cols     []Column
-	encoding string
+	encoding func() string
 	comma    rune
 	loc      *time.Location
 
@@ -108,8 +108,23 @@ func NewReaderOptions(r io.Reader, name string, opts ReaderOptions) (*Reader, er
 	fail := func(line int, err error) (*Reader, error) {
 		return nil, &FileError{Name: name, Line: line, Err: err}
 	}
+	// A file that can be read twice (a file on disk, an upload) has its
+	// encoding decided on the whole of it, before any row is read.
+	var whole *utf8Scan
+	if rs, ok := r.(io.ReadSeeker); ok {
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return fail(0, err)
+		}
+		if whole, err = scanWhole(rs); err != nil {
+			return fail(0, err)
+		}
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return fail(0, err)
+		}
+	}
 	count := &countingReader{r: r}
-	text, enc, err := decodeInput(bufio.NewReaderSize(count, sniffSize))
+	text, enc, err := decodeInput(bufio.NewReaderSize(count, sniffSize), whole)
 	if err != nil {
 		return fail(0, err)
 	}
@@ -240,8 +255,10 @@ func (r *Reader) Progress() int64 {
 }
 
 // Encoding returns the encoding found: EncodingUTF8, EncodingUTF8BOM,
-// EncodingWindows1252, EncodingUTF16LE or EncodingUTF16BE.
-func (r *Reader) Encoding() string { return r.encoding }
+// EncodingWindows1252, EncodingUTF16LE, EncodingUTF16BE, EncodingUTF32LE or
+// EncodingUTF32BE. For a file read as a stream (see decodeInput) it may
+// change from EncodingUTF8 to EncodingWindows1252 as reading goes.
+func (r *Reader) Encoding() string { return r.encoding() }
 
 // Delimiter returns the field delimiter found: ',', ';' or '\t'.
 func (r *Reader) Delimiter() rune { return r.comma }

@@ -1,8 +1,8 @@
 // Package links builds and reads every public link and address that carries
-// a signed token: unsubscribe and preference pages, double opt-in
-// confirmation, web views, media files, VERP bounce addresses, mailto
-// unsubscribes, and the open and click tracking links of the campaigns that
-// count them. The composer, the web side and the mailbox watcher share one
+// a signed token: unsubscribe and preference pages, web views, media files,
+// VERP bounce addresses, mailto unsubscribes, and the open and click
+// tracking links of the campaigns that count them; and the double opt-in
+// confirmation links, whose token is random (store.CreateConfirmation). The composer, the web side and the mailbox watcher share one
 // Links, built by the daemon, so a link always reads back the way it was
 // written.
 //
@@ -114,16 +114,20 @@ func (l *Links) PreferencesURL(subscriber, campaign uuid.UUID) string {
 	return l.UnsubscribeURL(subscriber, campaign) + "/preferences"
 }
 
-// ConfirmURL returns the double opt-in confirmation link of a pending
-// subscriber, <public_url>/confirm/<token>.
-func (l *Links) ConfirmURL(subscriber uuid.UUID) string {
-	return l.PublicURL + "/confirm/" + l.Signer.Sign(token.Confirm, subscriber[:])
+// ConfirmURL returns the double opt-in confirmation link of a random
+// token (store.CreateConfirmation), <public_url>/confirm/<token>.
+func (l *Links) ConfirmURL(tok string) string {
+	return l.PublicURL + "/confirm/" + tok
 }
 
-// ParseConfirmToken returns the subscriber of a confirmation link's token,
-// if it verifies.
-func (l *Links) ParseConfirmToken(tok string) (uuid.UUID, error) {
-	return l.parseUUID(token.Confirm, tok)
+// IsLegacyConfirmToken reports whether tok is a confirmation token of the
+// old kind, signed for a subscriber and never expiring. Such links were
+// mailed before confirmations became random, single-use and time-limited:
+// they no longer confirm anything, and are told apart from forged links
+// only to tell their holder to subscribe again.
+func (l *Links) IsLegacyConfirmToken(tok string) bool {
+	_, err := l.parseUUID(token.Confirm, tok)
+	return err == nil
 }
 
 // WebViewURL returns <public_url>/v/<campaign UUID>, the online version.

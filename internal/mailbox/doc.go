@@ -32,11 +32,23 @@
 // In order: the verified token of the mailto unsubscribe address (for
 // unsubscribe requests), the verified VERP token, the verified
 // X-Bulletin-Delivery header of the returned original, the returned
-// original's Message-ID, then an address: a failed recipient of a bounce
-// (the most recent delivery to that subscriber, or the one of the campaign
-// named by X-Bulletin-Campaign), or the From of a reply, an auto-reply or an
-// unsubscribe request. A token that does not verify is never trusted: it is
-// noted in the event's error and the next clue is tried.
+// original's Message-ID, then an address: a failed recipient of a bounce or
+// a complaint, or the From of a reply, an auto-reply or an unsubscribe
+// request. A token that does not verify is never trusted: it is noted in
+// the event's error and the next clue is tried.
+//
+// # Bounces that prove nothing
+//
+// Tokens and our Message-IDs are the only proof that a bounce or a
+// complaint is about a message we sent. Anyone can mail the public bounce
+// address a three-line "bounce" naming any subscriber, so a bounce or a
+// complaint matched by address only never acts by itself: its event is
+// recorded with the action "unverified", the named subscriber as its
+// candidate (no delivery, no campaign: reports count proven bounces only),
+// and counted in /metrics (bulletin_mailbox_unverified_total). An admin can
+// apply it from the console's mailbox page (EffectOf, then
+// store.ApplyMailboxEvent), which records their login in the subscriber's
+// history.
 //
 // # Actions
 //
@@ -56,7 +68,9 @@
 // forged, so someone could unsubscribe a third person this way; we accept
 // that because the harm is small and undone by the person's own opt-in,
 // whereas ignoring a genuine request breaks the law (the right to object to
-// direct marketing) and the bulk-sender rules. The same forgery could bounce
-// an address with a fake bounce matched by recipient address, which the
-// issue asks for; only tokens prove anything, and they are preferred.
+// direct marketing) and the bulk-sender rules. These requests are counted
+// with the unverified bounces in /metrics, so that a wave of them shows.
+// A bounce is different: no law asks us to act on one, and a forged hard
+// bounce would suppress a person for good (the public side never lifts a
+// bounce), hence the admin's check above.
 package mailbox

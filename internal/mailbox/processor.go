@@ -22,7 +22,7 @@ const (
 	ByVERP             = "verp"       // verified token of the VERP bounce address
 	ByHeader           = "header"     // verified X-Bulletin-Delivery of the returned original
 	ByMessageID        = "message-id" // Message-ID of the returned original
-	ByAddress          = "address"    // a failed recipient named by the bounce
+	ByAddress          = "address"    // a failed recipient named by the bounce: a candidate only (store.MailboxUnverified)
 	ByFrom             = "from"       // the From address of a reply or request
 )
 
@@ -47,20 +47,25 @@ type Processor struct {
 	now   func() time.Time
 }
 
+// withDefaults fills the soft-bounce rule left at zero.
+func (r Rules) withDefaults() Rules {
+	if r.SoftLimit == 0 {
+		r.SoftLimit = 3
+	}
+	if r.SoftWindow == 0 {
+		r.SoftWindow = 30 * 24 * time.Hour
+	}
+	return r
+}
+
 // NewProcessor returns a Processor over the store, reading delivery tokens
 // with lk, the links the messages were sent with. now is the clock; nil
 // means time.Now.
 func NewProcessor(st *store.Storage, lk *links.Links, rules Rules, now func() time.Time) *Processor {
-	if rules.SoftLimit == 0 {
-		rules.SoftLimit = 3
-	}
-	if rules.SoftWindow == 0 {
-		rules.SoftWindow = 30 * 24 * time.Hour
-	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Processor{store: st, links: lk, rules: rules, now: now}
+	return &Processor{store: st, links: lk, rules: rules.withDefaults(), now: now}
 }
 
 // Message is one message read from a mailbox, with its IMAP identity.
@@ -122,14 +127,25 @@ func (p *Processor) Process(ctx context.Context, m Message) (*Outcome, error) {
 		return nil, err
 	}
 	problems = append(problems, matchProblems...)
+	eff := effect(p.rules, ev.Kind, bounceReason(ev.Status, ev.Reason, ev.Diagnostic), by)
+	acts := eff.Status != "" || eff.SoftBounce
 	if ref != nil {
 		ev.DeliveryID, ev.CampaignID, ev.SubscriberID, ev.MatchedBy = ref.DeliveryID, ref.CampaignID, ref.SubscriberID, by
 		if ref.SubscriberID == 0 {
 			problems = append(problems, "the subscriber was erased")
 		}
 	}
-	eff := p.effect(res, by)
-	if ref == nil && (eff.Status != "" || eff.SoftBounce) {
+	if by == ByAddress {
+		// Anyone can write a bounce naming anyone: the address only names
+		// a candidate, which an admin may apply the event to. No delivery
+		// or campaign either, so that reports count proven bounces only.
+		ev.DeliveryID, ev.CampaignID = 0, 0
+		if acts {
+			eff.Unverified = true
+			problems = append(problems, "no verified token or Message-ID of ours: not acted on, waiting for an admin")
+		}
+	}
+	if ref == nil && acts {
 		problems = append(problems, "no delivery or subscriber matches: nothing done")
 	}
 	ev.Error = strings.Join(problems, "; ")
@@ -209,14 +225,22 @@ func (p *Processor) match(ctx context.Context, res classify.Result) (*store.Deli
 	return nil, "", problems, nil
 }
 
-// effect says what the classification does to the matched subscriber.
-func (p *Processor) effect(res classify.Result, by string) store.MailboxEffect {
-	switch res.Kind {
+// EffectOf says what applying an event read earlier does to its subscriber,
+// under rules: what a verified event of its kind would have done. The
+// console applies unverified events with it.
+func EffectOf(ev *store.MailboxEvent, rules Rules) store.MailboxEffect {
+	return effect(rules.withDefaults(), ev.Kind, bounceReason(ev.Status, ev.Reason, ev.Diagnostic), ev.MatchedBy)
+}
+
+// effect says what a message of this kind, matched by by, does to the
+// matched subscriber; reason is the bounce's, as bounceReason writes it.
+func effect(rules Rules, kind, reason, by string) store.MailboxEffect {
+	switch classify.Kind(kind) {
 	case classify.Hard:
-		return store.MailboxEffect{Status: store.Bounced, Source: "bounce", Reason: bounceReason(res)}
+		return store.MailboxEffect{Status: store.Bounced, Source: "bounce", Reason: reason}
 	case classify.Soft:
-		return store.MailboxEffect{SoftBounce: true, Source: "bounce", Reason: bounceReason(res),
-			SoftLimit: p.rules.SoftLimit, SoftWindow: p.rules.SoftWindow}
+		return store.MailboxEffect{SoftBounce: true, Source: "bounce", Reason: reason,
+			SoftLimit: rules.SoftLimit, SoftWindow: rules.SoftWindow}
 	case classify.Complaint:
 		return store.MailboxEffect{Status: store.Complained, Source: "complaint", Reason: "complaint (feedback report)"}
 	case classify.Unsubscribe:
@@ -233,10 +257,10 @@ func (p *Processor) effect(res classify.Result, by string) store.MailboxEffect {
 
 // bounceReason is the status reason kept on a bounced subscriber:
 // "5.1.1 user_unknown: <the remote server's words>".
-func bounceReason(res classify.Result) string {
-	s := strings.TrimSpace(res.Status + " " + res.Reason)
-	if res.Diagnostic != "" {
-		s += ": " + res.Diagnostic
+func bounceReason(status, reason, diagnostic string) string {
+	s := strings.TrimSpace(status + " " + reason)
+	if diagnostic != "" {
+		s += ": " + diagnostic
 	}
 	if len(s) > 300 {
 		cut := 300

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,19 +112,69 @@ func TestMatchByMessageIDAndAddress(t *testing.T) {
 		t.Errorf("by Message-ID: matched_by %q delivery %d; want message-id %d", ev.MatchedBy, ev.DeliveryID, dOld.id)
 	}
 
-	// The address only: the most recent delivery.
-	raw = dsn("bounces@example.org", "MARIE@example.fr", "5.2.2", "552 mailbox full", "From: x@example.org\n")
+	// The address only, even with the unsigned campaign header: a
+	// candidate, not a match; no delivery, no campaign, nothing done.
+	raw = dsn("bounces@example.org", "MARIE@example.fr", "5.2.2", "552 mailbox full",
+		"From: x@example.org\nX-Bulletin-Campaign: "+recent.uuid+"\n")
 	ev = f.process(2, raw).Event
-	if ev.MatchedBy != ByAddress || ev.DeliveryID != dRecent.id || ev.CampaignID != recent.id {
-		t.Errorf("by address: matched_by %q delivery %d; want address %d", ev.MatchedBy, ev.DeliveryID, dRecent.id)
+	if ev.MatchedBy != ByAddress || ev.SubscriberID != sub || ev.DeliveryID != 0 || ev.CampaignID != 0 || ev.Action != store.MailboxUnverified {
+		t.Errorf("by address: matched_by %q subscriber %d delivery %d campaign %d action %s; want address %d 0 0 unverified",
+			ev.MatchedBy, ev.SubscriberID, ev.DeliveryID, ev.CampaignID, ev.Action, sub)
 	}
+	if n := f.count("SELECT count(*) FROM mailbox_events WHERE subscriber_id = ? AND kind = 'soft' AND campaign_id IS NOT NULL", sub); n != 0 {
+		t.Errorf("%d soft bounces counted toward the rule, want 0", n)
+	}
+	_ = dRecent
+}
 
-	// The address with the unsigned campaign header: that campaign's delivery.
-	raw = dsn("bounces@example.org", "marie@example.fr", "5.2.2", "552 mailbox full",
-		"From: x@example.org\nX-Bulletin-Campaign: "+old.uuid+"\n")
-	ev = f.process(3, raw).Event
-	if ev.MatchedBy != ByAddress || ev.DeliveryID != dOld.id {
-		t.Errorf("by address and campaign: matched_by %q delivery %d; want address %d", ev.MatchedBy, ev.DeliveryID, dOld.id)
+// TestForgedBounceSuppressesNobody is the attack of issue 10: a three-line
+// mail to the public bounce address naming a subscriber, without a token.
+// It is kept as an unverified event an admin can apply; a genuine bounce
+// (VERP) still suppresses at once.
+func TestForgedBounceSuppressesNobody(t *testing.T) {
+	f := newFixture(t)
+	c := f.campaign("edition-10")
+	victim := f.subscriber("victim@example.fr")
+	f.delivery(c, victim, "victim@example.fr", f.now.Add(-time.Hour))
+	forged := []struct {
+		name string
+		raw  []byte
+	}{
+		{"three lines", []byte("From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n<victim@example.fr>: 550 5.1.1 user unknown\r\n")},
+		{"DSN", dsn("bounces@example.org", "victim@example.fr", "5.1.1", "550 5.1.1 user unknown", "From: x@example.org\nX-Bulletin-Campaign: "+c.uuid+"\n")},
+		{"complaint", []byte(strings.ReplaceAll(`From: feedback@example.net
+To: bounces@example.org
+Subject: Complaint
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"
+
+--ARF
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: Forger/1.0
+Version: 1
+Original-Rcpt-To: <victim@example.fr>
+
+--ARF--
+`, "\n", "\r\n"))},
+	}
+	for i, m := range forged {
+		ev := f.process(uint32(i+1), m.raw).Event
+		if ev.Kind != "hard" && ev.Kind != "complaint" {
+			t.Fatalf("%s: kind %s (%s), want a hard bounce or a complaint", m.name, ev.Kind, ev.Error)
+		}
+		if ev.Action != store.MailboxUnverified || ev.SubscriberID != victim || ev.CampaignID != 0 || !strings.Contains(ev.Error, "waiting for an admin") {
+			t.Errorf("%s: action %s subscriber %d campaign %d error %q; want unverified, candidate %d, no campaign",
+				m.name, ev.Action, ev.SubscriberID, ev.CampaignID, ev.Error, victim)
+		}
+	}
+	if got := f.status(victim); got != store.Active {
+		t.Fatalf("victim status = %s after forged bounces, want active", got)
+	}
+	counts, err := f.st.UnverifiedMailboxEvents(context.Background())
+	if err != nil || counts["hard"] != 2 || counts["complaint"] != 1 {
+		t.Errorf("UnverifiedMailboxEvents() = %v, %v; want hard 2, complaint 1", counts, err)
 	}
 }
 
@@ -326,5 +377,37 @@ func TestCorpusEveryMessageRecorded(t *testing.T) {
 	}
 	if n := f.eventCount(); n != len(files) {
 		t.Errorf("%d events for %d messages", n, len(files))
+	}
+}
+
+// TestApplyUnverified applies held events as an admin would: a hard bounce
+// suppresses, attributed to the subscriber's last delivery, with the
+// admin's login in the history; applying twice is refused.
+func TestApplyUnverified(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.campaign("edition-10")
+	sub := f.subscriber("marie@example.fr")
+	d := f.delivery(c, sub, "marie@example.fr", f.now.Add(-time.Hour))
+	held := f.process(1, dsn("bounces@example.org", "marie@example.fr", "5.1.1", "550 5.1.1 user unknown", "From: x@example.org\n")).Event
+
+	got, err := f.st.ApplyMailboxEvent(ctx, held.ID, EffectOf(held, f.proc.rules), "admin@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Action != store.MailboxSuppressed || got.DeliveryID != d.id || got.CampaignID != c.id || f.status(sub) != store.Bounced {
+		t.Errorf("applied: action %s delivery %d campaign %d status %s; want suppressed %d %d bounced",
+			got.Action, got.DeliveryID, got.CampaignID, f.status(sub), d.id, c.id)
+	}
+	if n := f.count(`SELECT count(*) FROM subscriber_events WHERE subscriber_id = ? AND kind = 'mailbox_applied'
+		AND detail LIKE 'admin@example.org: hard 5.1.1%'`, sub); n != 1 {
+		t.Errorf("%d history rows naming the admin, want 1", n)
+	}
+	if _, err := f.st.ApplyMailboxEvent(ctx, held.ID, EffectOf(held, f.proc.rules), "admin@example.org"); !errors.Is(err, store.ErrNotUnverified) {
+		t.Errorf("applied twice: %v, want ErrNotUnverified", err)
+	}
+	// Still counted as unverified once applied: a counter never goes back.
+	if counts, _ := f.st.UnverifiedMailboxEvents(ctx); counts["hard"] != 1 {
+		t.Errorf("unverified after apply = %v, want hard 1", counts)
 	}
 }

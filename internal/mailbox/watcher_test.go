@@ -352,3 +352,39 @@ func TestCheck(t *testing.T) {
 		t.Error("Check changed something")
 	}
 }
+
+// TestWatcherForgedBounce reads, over IMAP, a forged hard bounce naming a
+// subscriber without a token, then a genuine one with its VERP token: the
+// first leaves its subscriber active, waiting for an admin, and is counted
+// as unverified; the second suppresses at once.
+func TestWatcherForgedBounce(t *testing.T) {
+	f := newFixture(t)
+	s := startIMAP(t, serverOptions{})
+	victim := f.subscriber("victim@example.fr")
+	f.delivery(f.campaign("edition-10"), victim, "victim@example.fr", f.now.Add(-time.Hour))
+	bounced, genuine := f.hardBounce("gone@example.fr")
+	s.append("INBOX", dsn("bounces@example.org", "victim@example.fr", "5.1.1", "550 5.1.1 user unknown", "From: x@example.org\n"))
+	s.append("INBOX", genuine)
+
+	run(t, newWatcher(t, f, s, nil))
+	eventually(t, "both messages", func() bool { return f.eventCount() == 2 })
+	if got := f.status(victim); got != store.Active {
+		t.Errorf("victim of the forged bounce: status %s, want active", got)
+	}
+	if got := f.status(bounced); got != store.Bounced {
+		t.Errorf("subscriber of the genuine bounce: status %s, want bounced", got)
+	}
+	evs := f.events()
+	if ev := evs[0]; ev.Action != store.MailboxUnverified || ev.SubscriberID != victim || ev.MatchedBy != ByAddress {
+		t.Errorf("forged bounce: action %s subscriber %d matched_by %q; want unverified %d address", ev.Action, ev.SubscriberID, ev.MatchedBy, victim)
+	}
+	if ev := evs[1]; ev.Action != store.MailboxSuppressed || ev.MatchedBy != ByVERP {
+		t.Errorf("genuine bounce: action %s matched_by %q; want suppressed verp", ev.Action, ev.MatchedBy)
+	}
+	counts, err := f.st.UnverifiedMailboxEvents(context.Background())
+	if err != nil || counts["hard"] != 1 {
+		t.Errorf("UnverifiedMailboxEvents() = %v, %v; want hard 1", counts, err)
+	}
+	// The forged bounce is still a record: filed like any other.
+	eventually(t, "the moves", func() bool { return len(s.messages("Bulletin/Traités")) == 2 })
+}

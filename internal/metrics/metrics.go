@@ -32,6 +32,9 @@ import (
 // Source is what the metrics read from the database at each scrape.
 type Source interface {
 	Metrics(ctx context.Context) (*store.MetricsSnapshot, error)
+	// UnverifiedMailboxEvents counts by kind the bounces, complaints and
+	// unsubscribe requests read without a verified token.
+	UnverifiedMailboxEvents(ctx context.Context) (map[string]int, error)
 }
 
 var _ Source = (*store.Storage)(nil)
@@ -105,6 +108,7 @@ var (
 	retryDesc      = prometheus.NewDesc("bulletin_queue_retrying", "Queued deliveries of the campaigns being sent that wait for another attempt after a temporary failure.", nil, nil)
 	inFlightDesc   = prometheus.NewDesc("bulletin_queue_in_flight", "Deliveries in an SMTP transaction (ledger rows sending).", nil, nil)
 	mailboxDesc    = prometheus.NewDesc("bulletin_mailbox_events_total", "Messages read from the mailbox, by kind (hard, soft, delayed, complaint, autoreply, unsubscribe, reply, unknown).", []string{"kind"}, nil)
+	unverifiedDesc = prometheus.NewDesc("bulletin_mailbox_unverified_total", "Bounces and complaints read without a verified token or a Message-ID of ours (held for an admin, never acted on by themselves), and mailto unsubscribe requests honoured on their From address only, by kind (hard, soft, complaint, unsubscribe).", []string{"kind"}, nil)
 	campaignsDesc  = prometheus.NewDesc("bulletin_campaigns", "Campaigns by state.", []string{"state"}, nil)
 	subsDesc       = prometheus.NewDesc("bulletin_subscribers", "Subscribers by status.", []string{"status"}, nil)
 	trackingDesc   = prometheus.NewDesc("bulletin_tracking_hits_total", "Opens and clicks counted, for the campaigns that track them.", []string{"kind"}, nil)
@@ -120,7 +124,7 @@ type storeCollector struct {
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{deliveriesDesc, sentDesc, failedDesc, skippedDesc, queueDesc, retryDesc, inFlightDesc,
-		mailboxDesc, campaignsDesc, subsDesc, trackingDesc, storeUpDesc} {
+		mailboxDesc, unverifiedDesc, campaignsDesc, subsDesc, trackingDesc, storeUpDesc} {
 		ch <- d
 	}
 }
@@ -131,6 +135,10 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	s, err := c.src.Metrics(ctx)
+	var unverified map[string]int
+	if err == nil {
+		unverified, err = c.src.UnverifiedMailboxEvents(ctx)
+	}
 	if err != nil {
 		c.log.Warn("metrics: reading the store", slog.Any("err", err))
 		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
@@ -150,6 +158,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	// the series appear from nowhere.
 	for _, k := range []string{"hard", "soft", "delayed", "complaint", "autoreply", "unsubscribe", "reply", "unknown"} {
 		ch <- prometheus.MustNewConstMetric(mailboxDesc, prometheus.CounterValue, float64(s.MailboxEvents[k]), k)
+	}
+	for _, k := range []string{"hard", "soft", "complaint", "unsubscribe"} {
+		ch <- prometheus.MustNewConstMetric(unverifiedDesc, prometheus.CounterValue, float64(unverified[k]), k)
 	}
 	for _, st := range []store.CampaignState{store.Draft, store.Scheduled, store.Sending, store.Paused, store.Sent, store.Cancelled, store.Failed} {
 		ch <- prometheus.MustNewConstMetric(campaignsDesc, prometheus.GaugeValue, float64(s.Campaigns[st]), string(st))

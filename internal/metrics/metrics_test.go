@@ -5,12 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"bulletin/internal/links"
 	"bulletin/internal/mailbox"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/store"
+	"bulletin/internal/token"
 )
 
 type fakeStore struct{ err error }
@@ -22,6 +25,10 @@ func (f fakeStore) Metrics(context.Context) (*store.MetricsSnapshot, error) {
 	return &store.MetricsSnapshot{Deliveries: map[store.DeliveryState]int{store.Delivered: 42, store.Undelivered: 3},
 		Due: 7, MailboxEvents: map[string]int{"hard": 2}, Campaigns: map[store.CampaignState]int{},
 		Subscribers: map[store.Status]int{store.Active: 40}}, nil
+}
+
+func (f fakeStore) UnverifiedMailboxEvents(context.Context) (map[string]int, error) {
+	return map[string]int{"hard": 1}, f.err
 }
 
 type sender struct{ err error }
@@ -46,6 +53,7 @@ func TestMetrics(t *testing.T) {
 	body := scrape(t, m)
 	for _, want := range []string{"bulletin_messages_sent_total 42", "bulletin_messages_failed_total 3", "bulletin_queue_depth 7",
 		`bulletin_mailbox_events_total{kind="hard"} 2`, `bulletin_mailbox_events_total{kind="complaint"} 0`,
+		`bulletin_mailbox_unverified_total{kind="hard"} 1`, `bulletin_mailbox_unverified_total{kind="unsubscribe"} 0`,
 		"bulletin_mailbox_connected 1", "bulletin_mailbox_processed_total 5", `bulletin_relay_info{transport="SMTP relay smtp.example.org:587"} 1`,
 		"bulletin_store_up 1", "process_"} {
 		if !strings.Contains(body, want) {
@@ -94,5 +102,37 @@ func TestRegistriesApart(t *testing.T) {
 	a.Relay().Wrap(sender{}).Send(context.Background(), nil)
 	if strings.Contains(scrape(t, b), "bulletin_relay_attempts_total 1") {
 		t.Error("a send counted in another daemon's metrics")
+	}
+}
+
+// TestUnverifiedCounter runs a forged bounce (no token) through the
+// processor over a real store: /metrics counts it as unverified, and the
+// subscriber it names stays active.
+func TestUnverifiedCounter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "bulletin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sub := &store.Subscriber{Email: "victim@example.fr", Status: store.Active}
+	if err := st.AddSubscriber(ctx, sub, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	m := New(Options{Store: st})
+	if body := scrape(t, m); !strings.Contains(body, `bulletin_mailbox_unverified_total{kind="hard"} 0`) {
+		t.Fatalf("/metrics before: no unverified counter at 0")
+	}
+	proc := mailbox.NewProcessor(st, &links.Links{Signer: token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))}, mailbox.Rules{}, nil)
+	forged := "From: MAILER-DAEMON@example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n<victim@example.fr>: 550 5.1.1 user unknown\r\n"
+	if _, err := proc.Process(ctx, mailbox.Message{Mailbox: "INBOX", UIDValidity: 1, UID: 1, Raw: []byte(forged)}); err != nil {
+		t.Fatal(err)
+	}
+	if body := scrape(t, m); !strings.Contains(body, `bulletin_mailbox_unverified_total{kind="hard"} 1`) {
+		t.Errorf("/metrics after a forged bounce lacks the unverified hard bounce")
+	}
+	if got, _ := st.SubscriberByID(ctx, sub.ID); got.Status != store.Active {
+		t.Errorf("status = %s, want active", got.Status)
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"image"
 	"net"
 	"net/url"
 	"os"
@@ -21,6 +22,12 @@ const (
 	MaxSubjectRunes = 80
 	// MaxImageBytes is the size past which an image is slow on a phone.
 	MaxImageBytes = 1 << 20
+	// MaxImageSide and MaxImagePixels bound a local image's dimensions: a
+	// small file can hold a huge image (a 20000×20000 PNG of one colour
+	// weighs a few KB) that mail clients and phones must decode whole.
+	// Ten times the column is room enough for any screen.
+	MaxImageSide   = 10000
+	MaxImagePixels = 40_000_000
 )
 
 // Severity says whether a finding blocks a campaign.
@@ -163,6 +170,10 @@ func checkImage(o Options, r ref, add func(Severity, string, string, ...any), pu
 		if st.Size() > MaxImageBytes {
 			add(Warning, r.where, "image %q is %d KB; over %d KB is slow to load on a phone", src, kb(int(st.Size())), MaxImageBytes/1024)
 		}
+		if err := checkDimensions(r.local); err != nil {
+			add(Error, r.where, "image %q %v", src, err)
+			return
+		}
 		if o.PublicURL == "" {
 			add(Error, r.where, "image %q is a file next to the edition but no public URL is set, so readers cannot load it: set the public URL the daemon is reached at", src)
 			return
@@ -188,6 +199,26 @@ func checkImage(o Options, r ref, add func(Severity, string, string, ...any), pu
 	case !publicHost(src):
 		add(Warning, r.where, "image %q is on a host readers outside this network cannot reach", src)
 	}
+}
+
+// checkDimensions reads the width and height of a local image from its
+// header and refuses what mail clients cannot show (a format other than
+// PNG, JPEG or GIF) or should not have to decode (past MaxImageSide or
+// MaxImagePixels).
+func checkDimensions(file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return fmt.Errorf("is not a PNG, JPEG or GIF image that can be read (%v): mail clients show these three formats; save it as PNG or JPEG", err)
+	}
+	if w, h := cfg.Width, cfg.Height; w > MaxImageSide || h > MaxImageSide || int64(w)*int64(h) > MaxImagePixels {
+		return fmt.Errorf("is %d×%d pixels: over %d pixels a side or %d megapixels, phones and mail clients struggle to show it; resize it (1200 pixels wide is plenty)", w, h, MaxImageSide, MaxImagePixels/1_000_000)
+	}
+	return nil
 }
 
 // linkOK reports whether a link target can be followed from a mail client.

@@ -1,7 +1,9 @@
 package render
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,8 +66,14 @@ func TestCheck(t *testing.T) {
 			want: []string{"error " + line(1) + " no public URL is set"}},
 		{name: "local image on localhost", opts: local, body: "![A](a.png)\n\n![B](a.png)\n", files: map[string][]byte{"a.png": png},
 			want: []string{"warning " + line(1) + " images are served from http://localhost:8080, which readers outside this network cannot reach"}},
-		{name: "large local image", body: "![A](a.png)\n", files: map[string][]byte{"a.png": make([]byte, MaxImageBytes+1)},
+		{name: "large local image", body: "![A](a.png)\n", files: map[string][]byte{"a.png": append(tinyPNG(t, 40, 20), make([]byte, MaxImageBytes)...)},
 			want: []string{"warning " + line(1) + " over 1024 KB is slow"}},
+		{name: "huge image in a small file", body: "![A](a.png)\n", files: map[string][]byte{"a.png": pngHeader(20000, 20000)},
+			want: []string{"error " + line(1) + ` image "a.png" is 20000×20000 pixels: over 10000 pixels a side or 40 megapixels`}},
+		{name: "too many pixels", body: "::: image src=\"a.png\" alt=\"A\"\n:::\n", files: map[string][]byte{"a.png": pngHeader(8000, 8000)},
+			want: []string{"error " + line(1) + ` image "a.png" is 8000×8000 pixels`}},
+		{name: "image not PNG, JPEG or GIF", body: "![A](a.webp)\n", files: map[string][]byte{"a.webp": []byte("RIFF\x00\x00\x00\x00WEBPVP8 ")},
+			want: []string{"error " + line(1) + ` image "a.webp" is not a PNG, JPEG or GIF image`}},
 		{name: "rooted image", body: "![A](/images/a.png)\n",
 			want: []string{"error " + line(1) + ` image "/images/a.png" is not reachable from a mail client`}},
 		{name: "data image", body: "![A](data:image/png;base64,iVBORw0KGgo=)\n",
@@ -196,4 +204,15 @@ func TestSplitWhere(t *testing.T) {
 			t.Errorf("splitWhere(%q) = %q, %q, want %q, %q", tc.in, w, m, tc.where, tc.msg)
 		}
 	}
+}
+
+// pngHeader returns the start of a w×h PNG: enough for image.DecodeConfig,
+// as a huge image of one colour is a small file.
+func pngHeader(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 6, 0, 0, 0) // 8-bit RGBA
+	b := binary.BigEndian.AppendUint32([]byte("\x89PNG\r\n\x1a\n"), uint32(len(ihdr)-4))
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
 }

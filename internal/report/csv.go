@@ -12,7 +12,7 @@ import (
 // CSV files follow RFC 4180 with English column names, UTC times in RFC
 // 3339 and rates as decimal fractions, like "bulletin export"; Excel-flavoured
 // files (semicolons, a byte order mark, decimal commas) open as they should
-// in a French spreadsheet.
+// in a French spreadsheet. spreadsheet.Writer defuses every cell.
 
 // AddressColumns are the columns of the addresses CSV.
 var AddressColumns = []string{"email", "domain", "outcome", "state", "detail", "attempts", "smtp_code", "enhanced_code",
@@ -36,12 +36,12 @@ func csvRate(c *spreadsheet.Writer, f *float64) string {
 func WriteAddressesCSV(w io.Writer, rows []Address, excel bool) error {
 	c := spreadsheet.NewWriter(w, excel)
 	c.Write(AddressColumns...)
-	safe, stamp := spreadsheet.Defuse, spreadsheet.Time
+	stamp := spreadsheet.Time
 	for _, a := range rows {
-		c.Write(safe(a.Email), safe(a.Domain), a.Outcome, a.State, safe(a.Detail), strconv.Itoa(a.Attempts), code(a.SMTPCode),
-			a.EnhancedCode, safe(a.Reply), safe(a.SkipReason), stamp(a.SentAt), stamp(a.LastAttemptAt), stamp(a.NextAttemptAt),
-			a.BounceKind, safe(a.BounceStatus), safe(a.BounceReason), safe(a.BounceDiag), stamp(a.BouncedAt), stamp(a.ComplainedAt),
-			stamp(a.UnsubscribedAt), safe(a.UnsubscribedBy))
+		c.Write(a.Email, a.Domain, a.Outcome, a.State, a.Detail, strconv.Itoa(a.Attempts), code(a.SMTPCode),
+			a.EnhancedCode, a.Reply, a.SkipReason, stamp(a.SentAt), stamp(a.LastAttemptAt), stamp(a.NextAttemptAt),
+			a.BounceKind, a.BounceStatus, a.BounceReason, a.BounceDiag, stamp(a.BouncedAt), stamp(a.ComplainedAt),
+			stamp(a.UnsubscribedAt), a.UnsubscribedBy)
 	}
 	return c.Flush()
 }
@@ -66,7 +66,7 @@ func WriteQuartersCSV(w io.Writer, o *Overview, excel bool) error {
 		c.Write(append(rec, strconv.Itoa(q.Campaigns), strconv.Itoa(q.Recipients), strconv.Itoa(q.Sent),
 			strconv.Itoa(q.BouncedHard), strconv.Itoa(q.BouncedSoft), strconv.Itoa(q.Complaints))...)
 		for _, l := range q.Lists {
-			rec := append([]string{q.Quarter, day(q.Start), day(q.End), spreadsheet.Defuse(l.List)}, flow(l)...)
+			rec := append([]string{q.Quarter, day(q.Start), day(q.End), l.List}, flow(l)...)
 			c.Write(append(rec, "", "", "", "", "", "")...)
 		}
 	}
@@ -82,7 +82,7 @@ func WriteEditionsCSV(w io.Writer, o *Overview, excel bool) error {
 	c := spreadsheet.NewWriter(w, excel)
 	c.Write(EditionColumns...)
 	for _, e := range o.Editions {
-		c.Write(e.ID, spreadsheet.Defuse(e.Name), e.State, spreadsheet.Defuse(strings.Join(e.Lists, ", ")),
+		c.Write(e.ID, e.Name, e.State, strings.Join(e.Lists, ", "),
 			spreadsheet.Time(e.StartedAt), e.Quarter,
 			strconv.Itoa(e.Recipients), strconv.Itoa(e.Sent), strconv.Itoa(e.Failed), strconv.Itoa(e.Skipped),
 			strconv.Itoa(e.Pending), strconv.Itoa(e.Delivered), csvRate(c, e.DeliveryRate), strconv.Itoa(e.BouncedHard),

@@ -1,7 +1,8 @@
 // Package spreadsheet writes the CSV files Bulletin hands to staff (the
 // subscriber export, the reports) so that a spreadsheet opens them as
 // meant: RFC 4180 by default, or Excel-flavoured for French Excel, and with
-// formulas defused. The importer reads the same files back with Undefuse.
+// formulas defused in every cell, headers included. The importer reads the
+// same files back with Undefuse.
 package spreadsheet
 
 import (
@@ -36,13 +37,19 @@ func NewWriter(w io.Writer, excel bool) *Writer {
 // format numbers (a decimal comma).
 func (c *Writer) Excel() bool { return c.excel }
 
-// Write writes one record and returns the first error met so far, for a
-// caller that wants to stop early. The caller defuses the cells that come
-// from outside (see Defuse).
+// Write writes one record, every cell defused (see Defuse), and returns the
+// first error met so far, for a caller that wants to stop early. Every
+// cell, since the header of one file (an attribute name from a partner's
+// CSV) or a list's name is as much someone else's text as an address.
 func (c *Writer) Write(rec ...string) error {
-	if c.err == nil {
-		c.err = c.cw.Write(rec)
+	if c.err != nil {
+		return c.err
 	}
+	safe := make([]string, len(rec))
+	for i, v := range rec {
+		safe[i] = Defuse(v)
+	}
+	c.err = c.cw.Write(safe)
 	return c.err
 }
 
@@ -62,12 +69,32 @@ const formulaStart = "=+-@\t\r"
 // Defuse defuses a spreadsheet formula: a cell written by someone outside
 // (the subscribe form, a remote server's bounce) that starts with = + - @
 // would run as a formula when staff open the file in Excel or LibreOffice,
-// so it gets a leading apostrophe, which spreadsheets show as text.
+// so it gets a leading apostrophe, which spreadsheets show as text. A plain
+// number ("-3", "+0,25") is no formula and stays a number. Defusing twice
+// changes nothing more.
 func Defuse(v string) string {
-	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 {
+	if v != "" && strings.IndexByte(formulaStart, v[0]) >= 0 && !number(v) {
 		return "'" + v
 	}
 	return v
+}
+
+// number reports whether v is a signed decimal number and nothing else:
+// digits with at most one decimal point or comma.
+func number(v string) bool {
+	digits, point := 0, false
+	for i, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case (r == '-' || r == '+') && i == 0:
+		case (r == '.' || r == ',') && !point:
+			point = true
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // Undefuse is the inverse of Defuse, so that a file exported and imported

@@ -8,11 +8,12 @@ import (
 
 func TestDefuse(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+33 4": "'+33 4", "Sète": "Sète", "": "", "@SUM(A1)": "'@SUM(A1)"} {
+	for in, want := range map[string]string{"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")", "+33 4": "'+33 4", "Sète": "Sète", "": "", "@SUM(A1)": "'@SUM(A1)",
+		"-3": "-3", "+0,25": "+0,25", "-1+1": "'-1+1", "-": "'-", "-.": "'-.", "-2,5,1": "'-2,5,1", "'=déjà": "'=déjà"} {
 		if got := Defuse(in); got != want {
 			t.Errorf("Defuse(%q) = %q, want %q", in, got, want)
 		}
-		if got := Undefuse(Defuse(in)); got != in {
+		if got := Undefuse(Defuse(in)); got != in && in[0] != '\'' {
 			t.Errorf("Undefuse(Defuse(%q)) = %q", in, got)
 		}
 	}
@@ -31,13 +32,14 @@ func TestWriter(t *testing.T) {
 		excel bool
 		want  string
 	}{
-		{false, "a,b\n2024-03-14T09:21:05Z,\n"},
-		{true, "\uFEFFa;b\r\n2024-03-14T09:21:05Z;\r\n"},
+		{false, "a,b\n2024-03-14T09:21:05Z,\n\"'=HYPERLINK(\"\"http://x\"\")\",-2\n"},
+		{true, "\uFEFFa;b\r\n2024-03-14T09:21:05Z;\r\n\"'=HYPERLINK(\"\"http://x\"\")\";-2\r\n"},
 	} {
 		var buf bytes.Buffer
 		c := NewWriter(&buf, tt.excel)
 		c.Write("a", "b")
 		c.Write(Time(at), Time(time.Time{}))
+		c.Write(`=HYPERLINK("http://x")`, "-2")
 		if err := c.Flush(); err != nil || buf.String() != tt.want {
 			t.Errorf("excel %v: wrote %q, %v; want %q", tt.excel, buf.String(), err, tt.want)
 		}

@@ -62,10 +62,16 @@ var ErrLeaseLost = errors.New("campaign lease lost or campaign no longer sending
 // that an empty result always means that nothing is due: the engine then
 // waits, and must not wait while readers who left mid-send stand before
 // those still to be sent. It fails with ErrLeaseLost unless owner holds the
-// campaign's lease and the campaign is sending.
+// campaign's lease and the campaign is sending. Unsubscribes waiting in
+// the intake are applied first, in the same transaction, so that a reader
+// whose unsubscribe was answered while the writer was busy is not mailed.
 func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner string, limit int, t time.Time) ([]*Delivery, error) {
+	pending, err := s.pendingIntake(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []*Delivery
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE id = ? AND lease_owner = ? AND state = 'sending'",
 			campaignID, owner).Scan(&n); err != nil {
@@ -73,6 +79,9 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 		}
 		if n == 0 {
 			return ErrLeaseLost
+		}
+		if err := applyIntake(ctx, tx, pending); err != nil {
+			return err
 		}
 		t = t.UTC()
 		for {
@@ -103,6 +112,9 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 			return nil, err
 		}
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
+	}
+	if len(pending) > 0 {
+		s.wakeIntake() // the applier clears what was applied here
 	}
 	return out, nil
 }
@@ -379,12 +391,17 @@ func (s *Storage) CampaignDeliveries(ctx context.Context, campaignID int64, st D
 	})
 }
 
-// SentSince counts the messages of every campaign accepted by the relay at
-// or after t: the relay's quotas are counted from the ledger, so that they
-// hold across campaigns and restarts.
+// sentTimes is every message the relay was given: the campaigns' deliveries
+// accepted, and the mails of the public pages (confirmations), which share
+// the relay's quotas.
+const sentTimes = "SELECT sent_at FROM deliveries WHERE sent_at >= ?1 UNION ALL SELECT sent_at FROM transactional_sends WHERE sent_at >= ?1"
+
+// SentSince counts the messages accepted by the relay at or after t, of
+// every campaign and of the public pages: the relay's quotas are counted
+// from the ledger, so that they hold across campaigns and restarts.
 func (s *Storage) SentSince(ctx context.Context, t time.Time) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM deliveries WHERE sent_at >= ?", t.UTC()).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM ("+sentTimes+")", t.UTC()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: sent since: %w", err)
 	}
 	return n, nil
@@ -396,7 +413,7 @@ func (s *Storage) SentSince(ctx context.Context, t time.Time) (int, error) {
 // frees a place when its (n-q)th message leaves it.
 func (s *Storage) NthSentSince(ctx context.Context, t time.Time, nth int) (time.Time, error) {
 	var at sql.NullTime
-	err := s.r.QueryRowContext(ctx, "SELECT sent_at FROM deliveries WHERE sent_at >= ? ORDER BY sent_at LIMIT 1 OFFSET ?", t.UTC(), nth).Scan(&at)
+	err := s.r.QueryRowContext(ctx, "SELECT sent_at FROM ("+sentTimes+") ORDER BY sent_at LIMIT 1 OFFSET ?2", t.UTC(), nth).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}

@@ -93,3 +93,18 @@ func (s *Storage) Editions(ctx context.Context) ([]*Edition, error) {
 	}
 	return eds, nil
 }
+
+// SentSources returns the distinct edition sources frozen by the campaigns
+// of edition id when they started sending: mails already delivered show
+// what those sources referenced, even after the edition was changed.
+func (s *Storage) SentSources(ctx context.Context, id int64) ([]string, error) {
+	srcs, err := queryAll(ctx, s.r, func(row scanner) (string, error) {
+		var src string
+		err := row.Scan(&src)
+		return src, err
+	}, "SELECT DISTINCT content FROM campaigns WHERE edition_id = ? AND content IS NOT NULL", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: sent sources: %w", err)
+	}
+	return srcs, nil
+}

@@ -63,6 +63,8 @@ type Import struct {
 	// anyErased is false when no address was ever erased: then the per-row
 	// lookup of erasure records is skipped, which matters at a million rows.
 	anyErased bool
+	// erasure hashes the addresses looked up in the erasure records.
+	erasure erasureKey
 
 	find, erased, insert, update, touch, member, event *sql.Stmt
 }
@@ -80,7 +82,7 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 		return nil, fmt.Errorf("store: import: %w", err)
 	}
 	tx := conn
-	im := &Import{conn: conn, source: source, at: stamp(now())}
+	im := &Import{conn: conn, source: source, at: stamp(now()), erasure: s.erasure}
 	defer func() {
 		if err != nil {
 			im.Rollback()
@@ -138,19 +140,28 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 	return im, nil
 }
 
-// Apply applies one row. For a Duplicate it also returns the line where the
-// address first appeared in the file.
-func (im *Import) Apply(ctx context.Context, r ImportRow) (Outcome, int, error) {
-	out, first, err := im.apply(context.WithoutCancel(ctx), r)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: import line %d: %w", r.Line, err)
-	}
-	return out, first, nil
+// Detail says more about an Outcome.
+type Detail struct {
+	// First is, for a Duplicate, the line where the address first appeared
+	// in the file.
+	First int
+	// Reason says, for a Suppressed row, why, and what of the row was not
+	// applied, so that the import's report can list it.
+	Reason string
 }
 
-func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, int, error) {
+// Apply applies one row.
+func (im *Import) Apply(ctx context.Context, r ImportRow) (Outcome, Detail, error) {
+	out, d, err := im.apply(context.WithoutCancel(ctx), r)
+	if err != nil {
+		return 0, Detail{}, fmt.Errorf("store: import line %d: %w", r.Line, err)
+	}
+	return out, d, nil
+}
+
+func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, Detail, error) {
 	if r.Status != "" && (!r.Status.Valid() || r.Status == Pending) {
-		return 0, 0, fmt.Errorf("bad status %q", r.Status)
+		return 0, Detail{}, fmt.Errorf("bad status %q", r.Status)
 	}
 	key := address.Key(r.Email)
 	t := im.at
@@ -166,62 +177,76 @@ func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, int, error) 
 		return im.add(ctx, r, key, t)
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	if run == im.run {
-		return Duplicate, line, nil
+		return Duplicate, Detail{First: line}, nil
 	}
 
 	// Known address: fill in what the file says, never erase what it leaves blank.
 	attrs := map[string]string{}
 	if err := json.Unmarshal([]byte(attr), &attrs); err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	merged := maps.Clone(attrs)
 	maps.Copy(merged, r.Attributes)
 	nf, nl, no := or(r.FirstName, first), or(r.LastName, last), or(r.Organisation, org)
 	changed := nf != first || nl != last || no != org || !maps.Equal(merged, attrs)
+	if cur.Suppressed() {
+		// Someone who left keeps the record they left with: a partner's
+		// file does not rename them or add to what is kept about them,
+		// and the report says so rather than dropping the row silently.
+		if _, err := im.touch.ExecContext(ctx, im.run, r.Line, id); err != nil {
+			return 0, Detail{}, err
+		}
+		if _, err := im.join(ctx, id, t); err != nil {
+			return 0, Detail{}, err
+		}
+		reason := fmt.Sprintf("%s is %s: left suppressed", r.Email, cur)
+		if changed {
+			reason += "; the name and details in the file were not applied"
+		}
+		return Suppressed, Detail{Reason: reason}, nil
+	}
 	if changed {
 		b, err := json.Marshal(merged)
 		if err != nil {
-			return 0, 0, err
+			return 0, Detail{}, err
 		}
 		if _, err := im.update.ExecContext(ctx, nf, nl, no, string(b), im.run, r.Line, t, id); err != nil {
-			return 0, 0, err
+			return 0, Detail{}, err
 		}
 	} else if _, err := im.touch.ExecContext(ctx, im.run, r.Line, id); err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	joined, err := im.join(ctx, id, t)
 	if err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	// Suppression wins both ways: a file saying "unsubscribed" suppresses, a
 	// file saying "active" never lifts a suppression (invariant 1).
-	if r.Status.Suppressed() && !cur.Suppressed() {
+	if r.Status.Suppressed() {
 		c := StatusChange{Status: r.Status, Source: im.source, Reason: "import"}
 		if err := setStatus(ctx, im.conn, id, c); err != nil {
-			return 0, 0, err
+			return 0, Detail{}, err
 		}
-		cur = r.Status
+		return Suppressed, Detail{Reason: fmt.Sprintf("%s: the file marks it %s", r.Email, r.Status)}, nil
 	}
-	switch {
-	case cur.Suppressed():
-		return Suppressed, 0, nil
-	case changed || joined:
-		return Updated, 0, nil
+	if changed || joined {
+		return Updated, Detail{}, nil
 	}
-	return Unchanged, 0, nil
+	return Unchanged, Detail{}, nil
 }
 
-func (im *Import) add(ctx context.Context, r ImportRow, key, t string) (Outcome, int, error) {
+func (im *Import) add(ctx context.Context, r ImportRow, key, t string) (Outcome, Detail, error) {
 	if im.anyErased {
 		var erased int
-		if err := im.erased.QueryRowContext(ctx, suppressionHash(r.Email)).Scan(&erased); err != nil {
-			return 0, 0, err
+		if err := im.erased.QueryRowContext(ctx, im.erasure.hash(r.Email)).Scan(&erased); err != nil {
+			return 0, Detail{}, err
 		}
 		if erased > 0 {
-			return Suppressed, 0, nil // an erased person stays erased: nothing is written
+			// An erased person stays erased: nothing is written.
+			return Suppressed, Detail{Reason: fmt.Sprintf("%s was erased at its owner's request: nothing was written", r.Email)}, nil
 		}
 	}
 	st := r.Status
@@ -234,23 +259,23 @@ func (im *Import) add(ctx context.Context, r ImportRow, key, t string) (Outcome,
 	}
 	b, err := json.Marshal(nonNil(r.Attributes))
 	if err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	// A time-ordered UUID (v7) keeps the uuid index's inserts sequential; its
 	// 74 random bits leave it as unguessable as any public identifier needs
 	// (the links that act are signed anyway).
 	id7, err := uuid.NewV7()
 	if err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	if _, err := im.insert.ExecContext(ctx, id7.String(), r.Email, key, r.FirstName, r.LastName, r.Organisation,
 		string(b), st, t, im.source, consent, im.run, r.Line, t, t); err != nil {
-		return 0, 0, err
+		return 0, Detail{}, err
 	}
 	if st.Suppressed() {
-		return Suppressed, 0, nil
+		return Suppressed, Detail{Reason: fmt.Sprintf("%s: added as %s, as the file says", r.Email, st)}, nil
 	}
-	return Added, 0, nil
+	return Added, Detail{}, nil
 }
 
 // join puts the subscriber on the import's list; one who left it stays off.

@@ -153,23 +153,27 @@ func (s *Storage) AddToList(ctx context.Context, subscriberID int64, list, sourc
 // SetMembership records a subscriber's own choice to be on a list or not
 // (preference page, admin).
 func (s *Storage) SetMembership(ctx context.Context, subscriberID, listID int64, subscribed bool, source string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return setMembership(ctx, tx, subscriberID, listID, subscribed, source) })
+}
+
+// setMembership is SetMembership within tx (also used when a confirmation
+// link joins the lists it carries).
+func setMembership(ctx context.Context, tx dbtx, subscriberID, listID int64, subscribed bool, source string) error {
 	status, kind := "unsubscribed", "list_removed"
 	if subscribed {
 		status, kind = "subscribed", "list_added"
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		t := now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO list_members (list_id, subscriber_id, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (list_id, subscriber_id) DO UPDATE SET status = excluded.status,
-			updated_at = excluded.updated_at WHERE status != excluded.status`, listID, subscriberID, status, t, t)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		return addEvent(ctx, tx, event{subscriber: subscriberID, kind: kind, source: source, list: listID})
-	})
+	t := now()
+	res, err := tx.ExecContext(ctx, `INSERT INTO list_members (list_id, subscriber_id, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (list_id, subscriber_id) DO UPDATE SET status = excluded.status,
+		updated_at = excluded.updated_at WHERE status != excluded.status`, listID, subscriberID, status, t, t)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return addEvent(ctx, tx, event{subscriber: subscriberID, kind: kind, source: source, list: listID})
 }
 
 func joinList(ctx context.Context, tx dbtx, subscriberID int64, name, source string) error {

@@ -32,14 +32,25 @@ const (
 	// MailboxDuplicate: the same message (by Message-ID) was already read
 	// under an earlier UIDVALIDITY of the mailbox; nothing done twice.
 	MailboxDuplicate MailboxAction = "duplicate"
+	// MailboxUnverified: a bounce or complaint that proves nothing (no
+	// verified token, no Message-ID of ours) names a subscriber, the
+	// event's SubscriberID: nothing done until an admin applies it
+	// (ApplyMailboxEvent), since anyone can write such a message.
+	MailboxUnverified MailboxAction = "unverified"
 )
+
+// ErrNotUnverified is ApplyMailboxEvent's answer for an event that is not
+// waiting for an admin: verified and acted on already, applied before, or
+// naming no subscriber (any more).
+var ErrNotUnverified = errors.New("store: the mailbox event is not an unverified one naming a subscriber")
 
 // MailboxEvent is one message read from the IMAP mailbox (invariant 4): its
 // classification, what it was matched to, what was done and where the
 // message went.
 type MailboxEvent struct {
 	ID          int64
-	Mailbox     string // the watched mailbox, "INBOX"
+	UUID        uuid.UUID // the event's public identifier, which the console's links carry
+	Mailbox     string    // the watched mailbox, "INBOX"
 	UIDValidity uint32
 	UID         uint32
 	MessageID   string // of the message read, without angle brackets
@@ -51,7 +62,10 @@ type MailboxEvent struct {
 	Diagnostic  string
 	Recipients  []string // the failed addresses, lower-cased
 
-	// The match; zero when none.
+	// The match; zero when none. For an unverified event (Action
+	// MailboxUnverified) SubscriberID is only the candidate the message
+	// names, and DeliveryID and CampaignID stay zero, so that reports do
+	// not count what anyone could have written.
 	DeliveryID   int64
 	CampaignID   int64
 	SubscriberID int64
@@ -65,9 +79,11 @@ type MailboxEvent struct {
 	ProcessedAt time.Time
 
 	// Filled by MailboxEvents, for display: the campaign's public
-	// identifier and name, and the subscriber's address as it is now.
+	// identifier and name, and the subscriber's identifier and address as
+	// they are now.
 	CampaignUUID    string
 	CampaignName    string
+	SubscriberUUID  string
 	SubscriberEmail string
 }
 
@@ -87,6 +103,10 @@ type MailboxEffect struct {
 	SoftBounce bool
 	SoftLimit  int
 	SoftWindow time.Duration
+
+	// Unverified holds the effect: the event is recorded as
+	// MailboxUnverified and the subscriber left as it is.
+	Unverified bool
 }
 
 // RecordMailboxEvent records ev, applies the effect to ev.SubscriberID and
@@ -121,9 +141,9 @@ func (s *Storage) RecordMailboxEvent(ctx context.Context, ev *MailboxEvent, eff 
 		// message read is, but not acted on twice. Same Message-ID, kind
 		// and match: a sloppy MTA reusing Message-IDs does not hide a
 		// second bounce.
-		var dup int64
+		var dup string // the UUID of the earlier event: the note is shown in the console
 		if ev.MessageID != "" {
-			err := tx.QueryRowContext(ctx, `SELECT id FROM mailbox_events WHERE mailbox = ? AND message_id = ?
+			err := tx.QueryRowContext(ctx, `SELECT uuid FROM mailbox_events WHERE mailbox = ? AND message_id = ?
 				AND uid_validity != ? AND kind = ? AND coalesce(delivery_id, 0) = ? AND coalesce(subscriber_id, 0) = ?
 				ORDER BY id LIMIT 1`, ev.Mailbox, ev.MessageID, ev.UIDValidity, ev.Kind, ev.DeliveryID, ev.SubscriberID).Scan(&dup)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -131,10 +151,11 @@ func (s *Storage) RecordMailboxEvent(ctx context.Context, ev *MailboxEvent, eff 
 			}
 		}
 
-		res, err := tx.ExecContext(ctx, `INSERT INTO mailbox_events (mailbox, uid_validity, uid, message_id, from_addr,
+		ev.UUID = uuid.New()
+		res, err := tx.ExecContext(ctx, `INSERT INTO mailbox_events (uuid, mailbox, uid_validity, uid, message_id, from_addr,
 			subject, kind, reason, status, diagnostic, recipients, delivery_id, campaign_id, subscriber_id, matched_by,
-			action, folder, error, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
-			ev.Mailbox, ev.UIDValidity, ev.UID, ev.MessageID, ev.From, ev.Subject, ev.Kind, ev.Reason, ev.Status,
+			action, folder, error, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
+			ev.UUID.String(), ev.Mailbox, ev.UIDValidity, ev.UID, ev.MessageID, ev.From, ev.Subject, ev.Kind, ev.Reason, ev.Status,
 			ev.Diagnostic, string(recipients), nullID(ev.DeliveryID), nullID(ev.CampaignID), nullID(ev.SubscriberID),
 			ev.MatchedBy, ev.Folder, ev.Error, nullTime(ev.ReceivedAt), ev.ProcessedAt.UTC())
 		if err != nil {
@@ -147,10 +168,12 @@ func (s *Storage) RecordMailboxEvent(ctx context.Context, ev *MailboxEvent, eff 
 
 		action, problem := MailboxNoAction, ""
 		switch {
-		case dup != 0:
-			action, problem = MailboxDuplicate, fmt.Sprintf("already read as event %d under another UIDVALIDITY", dup)
+		case dup != "":
+			action, problem = MailboxDuplicate, "already read as event "+dup+" under another UIDVALIDITY"
 		case ev.SubscriberID == 0 || (eff.Status == "" && !eff.SoftBounce):
 			// Nothing to act on; the caller said why in ev.Error.
+		case eff.Unverified:
+			action = MailboxUnverified
 		default:
 			action, problem, err = applyEffect(ctx, tx, ev, eff)
 			if err != nil {
@@ -218,6 +241,57 @@ func applyEffect(ctx context.Context, tx *sql.Tx, ev *MailboxEvent, eff MailboxE
 		return MailboxNoAction, "already " + string(cur), nil
 	}
 	return done, "", nil
+}
+
+// ApplyMailboxEvent applies an unverified event to the subscriber it names,
+// on the word of an admin (by: their login): the event is attributed to the
+// subscriber's most recent delivery, eff acts as it would on a verified
+// event, and the subscriber's history records who applied what. All in one
+// transaction. ErrNotFound: no such event; ErrNotUnverified: nothing to
+// apply (acted on already, applied before, or its subscriber erased).
+func (s *Storage) ApplyMailboxEvent(ctx context.Context, id int64, eff MailboxEffect, by string) (*MailboxEvent, error) {
+	var ev *MailboxEvent
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ev, err = scanMailboxEvent(tx.QueryRowContext(ctx, "SELECT "+mailboxEventColumns+" FROM mailbox_events e WHERE e.id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if ev.Action != MailboxUnverified || ev.SubscriberID == 0 {
+			return ErrNotUnverified
+		}
+		err = tx.QueryRowContext(ctx, "SELECT id, campaign_id FROM deliveries WHERE subscriber_id = ? ORDER BY "+latestDelivery+" LIMIT 1",
+			ev.SubscriberID).Scan(&ev.DeliveryID, &ev.CampaignID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		// Attributed before the effect: the soft-bounce rule counts this
+		// event's campaign with the others.
+		if _, err := tx.ExecContext(ctx, "UPDATE mailbox_events SET delivery_id = ?, campaign_id = ? WHERE id = ?",
+			nullID(ev.DeliveryID), nullID(ev.CampaignID), ev.ID); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, tx, event{subscriber: ev.SubscriberID, kind: "mailbox_applied", source: "admin", campaign: ev.CampaignID,
+			detail: strings.TrimSpace(by + ": " + ev.Kind + " " + eff.Reason)}); err != nil {
+			return err
+		}
+		eff.Unverified = false
+		action, problem, err := applyEffect(ctx, tx, ev, eff)
+		if err != nil {
+			return err
+		}
+		ev.Action = action
+		ev.Error = joinProblems(joinProblems(ev.Error, "applied by "+by), problem)
+		_, err = tx.ExecContext(ctx, "UPDATE mailbox_events SET action = ?, error = ? WHERE id = ?", ev.Action, ev.Error, ev.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: apply mailbox event %d: %w", id, err)
+	}
+	return ev, nil
 }
 
 // days writes a window as people say it: "30 days", or the duration when it
@@ -302,6 +376,19 @@ func (s *Storage) MailboxEventAt(ctx context.Context, mailbox string, validity, 
 	return ev, nil
 }
 
+// MailboxEventByUUID returns the event with this public identifier, or
+// ErrNotFound.
+func (s *Storage) MailboxEventByUUID(ctx context.Context, id uuid.UUID) (*MailboxEvent, error) {
+	ev, err := scanMailboxEvent(s.r.QueryRowContext(ctx, "SELECT "+mailboxEventColumns+" FROM mailbox_events e WHERE e.uuid = ?", id.String()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: mailbox event: %w", err)
+	}
+	return ev, nil
+}
+
 // SetMailboxEventFolder records where the message of event id went, and
 // adds problem, when not empty, to the event's error.
 func (s *Storage) SetMailboxEventFolder(ctx context.Context, id int64, folder, problem string) error {
@@ -316,15 +403,17 @@ func (s *Storage) SetMailboxEventFolder(ctx context.Context, id int64, folder, p
 
 // MailboxEventFilter selects mailbox events.
 type MailboxEventFilter struct {
-	Campaign string // the campaign's UUID or name; empty: all
-	Kind     string // empty: all
-	Limit    int    // 0: no limit
+	Campaign string        // the campaign's UUID or name; empty: all
+	Kind     string        // empty: all
+	Action   MailboxAction // empty: all
+	Limit    int           // 0: no limit
+	Offset   int
 }
 
-// MailboxEvents returns the events matching f, newest first.
-func (s *Storage) MailboxEvents(ctx context.Context, f MailboxEventFilter) ([]*MailboxEvent, error) {
-	q := "SELECT " + mailboxEventColumns + `, coalesce(c.uuid, ''), coalesce(c.name, ''), coalesce(sub.email, '')
-		FROM mailbox_events e LEFT JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN subscribers sub ON sub.id = e.subscriber_id`
+const mailboxEventsFrom = ` FROM mailbox_events e LEFT JOIN campaigns c ON c.id = e.campaign_id
+	LEFT JOIN subscribers sub ON sub.id = e.subscriber_id`
+
+func (f MailboxEventFilter) where() (string, []any) {
 	var conds []string
 	var args []any
 	if f.Campaign != "" {
@@ -335,22 +424,33 @@ func (s *Storage) MailboxEvents(ctx context.Context, f MailboxEventFilter) ([]*M
 		conds = append(conds, "e.kind = ?")
 		args = append(args, f.Kind)
 	}
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
+	if f.Action != "" {
+		conds = append(conds, "e.action = ?")
+		args = append(args, f.Action)
 	}
-	q += " ORDER BY e.id DESC"
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// MailboxEvents returns the events matching f, newest first.
+func (s *Storage) MailboxEvents(ctx context.Context, f MailboxEventFilter) ([]*MailboxEvent, error) {
+	where, args := f.where()
+	q := "SELECT " + mailboxEventColumns + ", coalesce(c.uuid, ''), coalesce(c.name, ''), coalesce(sub.uuid, ''), coalesce(sub.email, '')" +
+		mailboxEventsFrom + where + " ORDER BY e.id DESC"
 	if f.Limit > 0 {
-		q += " LIMIT ?"
-		args = append(args, f.Limit)
+		q += " LIMIT ? OFFSET ?"
+		args = append(args, f.Limit, f.Offset)
 	}
 	var out []*MailboxEvent
 	err := s.each(ctx, q, args, func(rows *sql.Rows) error {
-		var extra [3]string
-		ev, err := scanMailboxEvent(rows, &extra[0], &extra[1], &extra[2])
+		var extra [4]string
+		ev, err := scanMailboxEvent(rows, &extra[0], &extra[1], &extra[2], &extra[3])
 		if err != nil {
 			return err
 		}
-		ev.CampaignUUID, ev.CampaignName, ev.SubscriberEmail = extra[0], extra[1], extra[2]
+		ev.CampaignUUID, ev.CampaignName, ev.SubscriberUUID, ev.SubscriberEmail = extra[0], extra[1], extra[2], extra[3]
 		out = append(out, ev)
 		return nil
 	})
@@ -360,7 +460,36 @@ func (s *Storage) MailboxEvents(ctx context.Context, f MailboxEventFilter) ([]*M
 	return out, nil
 }
 
-const mailboxEventColumns = `e.id, e.mailbox, e.uid_validity, e.uid, e.message_id, e.from_addr, e.subject, e.kind, e.reason,
+// CountMailboxEvents returns how many events match f (Limit and Offset
+// aside): the length of the console's list.
+func (s *Storage) CountMailboxEvents(ctx context.Context, f MailboxEventFilter) (int, error) {
+	where, args := f.where()
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*)"+mailboxEventsFrom+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count mailbox events: %w", err)
+	}
+	return n, nil
+}
+
+// UnverifiedMailboxEvents counts, by kind, the bounces, complaints and
+// mailto unsubscribe requests read without a verified token or a
+// Message-ID of ours (matched_by empty, "address" or "from"): what anyone
+// could have written. The count survives an admin applying them, so that
+// /metrics can expose it as a counter.
+func (s *Storage) UnverifiedMailboxEvents(ctx context.Context) (map[string]int, error) {
+	cs, err := counts(ctx, s.r, `SELECT kind, count(*) FROM mailbox_events WHERE kind IN ('hard', 'soft', 'complaint', 'unsubscribe')
+		AND matched_by NOT IN ('token', 'verp', 'header', 'message-id') GROUP BY kind`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unverified mailbox events: %w", err)
+	}
+	out := map[string]int{}
+	for _, c := range cs {
+		out[c.Key] = c.Count
+	}
+	return out, nil
+}
+
+const mailboxEventColumns = `e.id, e.uuid, e.mailbox, e.uid_validity, e.uid, e.message_id, e.from_addr, e.subject, e.kind, e.reason,
 	e.status, e.diagnostic, e.recipients, coalesce(e.delivery_id, 0), coalesce(e.campaign_id, 0), coalesce(e.subscriber_id, 0),
 	e.matched_by, e.action, e.folder, e.error, e.received_at, e.processed_at`
 
@@ -370,7 +499,7 @@ func scanMailboxEvent(row scanner, extra ...any) (*MailboxEvent, error) {
 		recipients string
 		received   sql.NullTime
 	)
-	dest := []any{&ev.ID, &ev.Mailbox, &ev.UIDValidity, &ev.UID, &ev.MessageID, &ev.From, &ev.Subject, &ev.Kind,
+	dest := []any{&ev.ID, &ev.UUID, &ev.Mailbox, &ev.UIDValidity, &ev.UID, &ev.MessageID, &ev.From, &ev.Subject, &ev.Kind,
 		&ev.Reason, &ev.Status, &ev.Diagnostic, &recipients, &ev.DeliveryID, &ev.CampaignID, &ev.SubscriberID,
 		&ev.MatchedBy, &ev.Action, &ev.Folder, &ev.Error, &received, &ev.ProcessedAt}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
@@ -401,6 +530,10 @@ type DeliveryRef struct {
 	SubscriberID int64
 	Email        string // the address the delivery went to, or the subscriber's
 }
+
+// latestDelivery orders a subscriber's deliveries, the one a message about
+// them most likely concerns first: the last one sent.
+const latestDelivery = "state = 'sent' DESC, coalesce(sent_at, created_at) DESC, id DESC"
 
 const deliveryRefQuery = `SELECT d.id, d.uuid, d.campaign_id, coalesce(d.subscriber_id, 0), d.email FROM deliveries d`
 
@@ -454,8 +587,7 @@ func (s *Storage) MatchAddress(ctx context.Context, email, campaignUUID string) 
 			return ref, err
 		}
 	}
-	ref, err := s.deliveryRef(ctx, `d.subscriber_id = ? ORDER BY d.state = 'sent' DESC, coalesce(d.sent_at, d.created_at) DESC,
-		d.id DESC LIMIT 1`, subID)
+	ref, err := s.deliveryRef(ctx, "d.subscriber_id = ? ORDER BY "+latestDelivery+" LIMIT 1", subID)
 	if errors.Is(err, ErrNotFound) {
 		return &DeliveryRef{SubscriberID: subID, Email: subEmail}, nil
 	}

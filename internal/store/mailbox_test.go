@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -50,8 +52,15 @@ func TestRecordMailboxEventOnce(t *testing.T) {
 		t.Fatalf("first record: new %v, action %s, err %v", isNew, first.Action, err)
 	}
 	again := ev(9)
-	if isNew, err := s.RecordMailboxEvent(ctx, again, eff); err != nil || isNew || again.ID != first.ID {
-		t.Fatalf("second record: new %v, id %d (first %d), err %v", isNew, again.ID, first.ID, err)
+	if isNew, err := s.RecordMailboxEvent(ctx, again, eff); err != nil || isNew || again.ID != first.ID || again.UUID != first.UUID {
+		t.Fatalf("second record: new %v, id %d %s (first %d %s), err %v", isNew, again.ID, again.UUID, first.ID, first.UUID, err)
+	}
+	// Found by its public identifier, and by nothing else.
+	if got, err := s.MailboxEventByUUID(ctx, first.UUID); err != nil || got.ID != first.ID || got.UUID.Version() != 4 {
+		t.Errorf("MailboxEventByUUID(%s) = %+v, %v", first.UUID, got, err)
+	}
+	if _, err := s.MailboxEventByUUID(ctx, uuid.New()); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown UUID: %v, want ErrNotFound", err)
 	}
 	var n int
 	s.r.QueryRowContext(ctx, "SELECT count(*) FROM subscriber_events WHERE subscriber_id = ? AND kind = 'status'", sub).Scan(&n)
@@ -92,6 +101,54 @@ func TestRecordMailboxEventOnce(t *testing.T) {
 	got, err := s.MailboxEventAt(ctx, "INBOX", 3, 9)
 	if err != nil || got.Folder != "" || got.Error != "move refused" {
 		t.Errorf("MailboxEventAt = %+v, %v", got, err)
+	}
+}
+
+// TestMailboxEventUUIDBackfill: events recorded before migration 0008 get a
+// random version-4 UUID each, by which the console finds them, and new
+// events get their own.
+func TestMailboxEventUUIDBackfill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bulletin.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for uid := range uint32(3) {
+		if _, err := s.RecordMailboxEvent(ctx, &MailboxEvent{Mailbox: "INBOX", UIDValidity: 1, UID: uid + 1, Kind: "reply"}, MailboxEffect{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Back to the schema before 0008, the events without their UUIDs.
+	for _, q := range []string{"DROP INDEX mailbox_events_uuid", "ALTER TABLE mailbox_events DROP COLUMN uuid",
+		"DELETE FROM schema_migrations WHERE version = 8"} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.RecordMailboxEvent(ctx, &MailboxEvent{Mailbox: "INBOX", UIDValidity: 1, UID: 4, Kind: "reply"}, MailboxEffect{}); err != nil {
+		t.Fatal(err)
+	}
+	v4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for uid := range uint32(4) {
+		var id string
+		if err := s.r.QueryRowContext(ctx, "SELECT uuid FROM mailbox_events WHERE uid = ?", uid+1).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if !v4.MatchString(id) || seen[id] {
+			t.Errorf("event %d: UUID %q, want a distinct lower-case version-4 UUID", uid+1, id)
+			continue
+		}
+		seen[id] = true
+		if ev, err := s.MailboxEventByUUID(ctx, uuid.MustParse(id)); err != nil || ev.UID != uid+1 {
+			t.Errorf("MailboxEventByUUID(%s) = %+v, %v; want event %d", id, ev, err, uid+1)
+		}
 	}
 }
 

@@ -27,17 +27,47 @@ var ErrNotFound = errors.New("not found")
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// busyTimeout is how long a write waits for another process's lock on the
+// database before it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
 // Storage is the database. Writes go through a single connection, because
 // SQLite has one writer anyway and queuing in Go is kinder than SQLITE_BUSY;
 // reads use a pool that WAL lets run beside the writer.
 type Storage struct {
 	w *sql.DB
 	r *sql.DB
+	// erasure is the key of the hashes that erased addresses leave behind.
+	erasure erasureKey
+	// intake holds the unsubscribes that could not wait for the writer
+	// (see intake.go); intakeWake tells the applier that one arrived.
+	intake     *sql.DB
+	intakeWake chan struct{}
+}
+
+// Option is an option of Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	secret []byte
+}
+
+// WithSecret gives Open the server secret (server.secret), from which the
+// key of erasure hashes is derived. Without it, or when it is empty, the
+// secret the store generated on first start is used, as for tokens. Every
+// process that opens a database must give the same secret.
+func WithSecret(secret []byte) Option {
+	return func(o *openOptions) { o.secret = secret }
 }
 
 // Open opens (creating if needed) the database at path, with its folder, and
-// brings its schema up to date.
-func Open(ctx context.Context, path string) (*Storage, error) {
+// brings its schema up to date. It also opens the unsubscribe intake beside
+// it, path + "-intake".
+func Open(ctx context.Context, path string, opts ...Option) (*Storage, error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
@@ -49,7 +79,10 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
 	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
 	// mode loses nothing on a process crash (kill -9), only on power loss.
-	params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_mutex=no"
+	// _secure_delete=on: deleted content is overwritten with zeros, so that
+	// an erased person cannot be read back from the file (GDPR erasure).
+	params := fmt.Sprintf("_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_mutex=no&_secure_delete=on",
+		busyTimeout.Milliseconds())
 	dsn := "file:" + url.PathEscape(path) + "?"
 	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
 	if err != nil {
@@ -78,12 +111,39 @@ func Open(ctx context.Context, path string) (*Storage, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s.r = r
+	if err := s.keyErasures(ctx, o.secret); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.openIntake(ctx, path+"-intake"); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Storage) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	err := errors.Join(s.r.Close(), s.w.Close())
+	if s.intake != nil {
+		err = errors.Join(err, s.intake.Close())
+	}
+	return err
+}
+
+// checkpoint copies the write-ahead log into the database file and empties
+// it, so that what was just deleted (with secure_delete, overwritten in the
+// file) is not left readable in the log either. It waits for readers of an
+// older snapshot, as the busy timeout allows.
+func (s *Storage) checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return errors.New("a reader kept the write-ahead log in use")
+	}
+	return nil
 }
 
 // Ping checks that the database answers, for the health endpoint.
@@ -176,9 +236,15 @@ func (s *Storage) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return inTx(ctx, s.r, fn)
 }
 
+// txBeginner is what starts a transaction: a *sql.DB, or one of its
+// connections held for a setting of its own (see Unsubscribe).
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // inTx runs fn in a transaction on db, committed when fn returns nil and
 // rolled back otherwise.
-func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+func inTx(ctx context.Context, db txBeginner, fn func(*sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -196,8 +196,8 @@ func TestImportBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o == Duplicate && first != 2 {
-				t.Errorf("duplicate of line %d, want 2", first)
+			if o == Duplicate && first.First != 2 {
+				t.Errorf("duplicate of line %d, want 2", first.First)
 			}
 			out = append(out, o)
 		}

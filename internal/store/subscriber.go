@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,12 +70,6 @@ type Consent struct {
 	Text   string // what the person was shown when they agreed
 }
 
-// suppressionHash is what an erased address leaves behind.
-func suppressionHash(email string) string {
-	h := sha256.Sum256([]byte(address.Key(email)))
-	return hex.EncodeToString(h[:])
-}
-
 const subscriberColumns = `id, uuid, email, first_name, last_name, organisation, attributes, status,
 	status_reason, status_changed_at, consent_source, consent_at, consent_ip, consent_text, created_at, updated_at`
 
@@ -131,7 +123,7 @@ func (s *Storage) SubscriberByID(ctx context.Context, id int64) (*Subscriber, er
 // IsErased reports whether an address was erased and so must not be re-added.
 func (s *Storage) IsErased(ctx context.Context, email string) (bool, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM suppressions WHERE email_hash = ?", suppressionHash(email)).Scan(&n)
+	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM suppressions WHERE email_hash = ?", s.erasure.hash(email)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: suppressions: %w", err)
 	}
@@ -151,7 +143,7 @@ func (s *Storage) AddSubscriber(ctx context.Context, sub *Subscriber, lists []st
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		hash := suppressionHash(sub.Email)
+		hash := s.erasure.hash(sub.Email)
 		var erased int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM suppressions WHERE email_hash = ?", hash).Scan(&erased); err != nil {
 			return err
@@ -216,7 +208,8 @@ type StatusChange struct {
 	Source     string // one-click, link, mailto, bounce, complaint, admin, api, form, import FILE
 	CampaignID int64  // the campaign it is attributed to, or 0
 	// Force lets the change leave a suppressed status. Only the person's own
-	// opt-in (a confirmed subscription, "resubscribe") may set it.
+	// opt-in (a confirmed subscription, "resubscribe") may set it, or an
+	// admin lifting a complaint or a bounce with a reason.
 	Force bool
 }
 
@@ -285,9 +278,25 @@ func setStatus(ctx context.Context, tx dbtx, id int64, c StatusChange) error {
 }
 
 // EraseSubscriber deletes everything held about an address (GDPR erasure)
-// and leaves only the hash of the address, so that it is never mailed again.
-// Figures in reports keep their counts without the person.
+// and leaves only the keyed hash of the address, so that it is never mailed
+// again. Figures in reports keep their counts without the person. The
+// deleted content is overwritten in the file (secure_delete) and the
+// write-ahead log emptied, so that the person cannot be read back from
+// either. Files outside the database are the caller's: see erasure.Erase.
 func (s *Storage) EraseSubscriber(ctx context.Context, email string) error {
+	if err := s.eraseSubscriber(ctx, email); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return fmt.Errorf("store: erase: %w", err)
+	}
+	if err := s.checkpoint(ctx); err != nil {
+		return fmt.Errorf("store: erase: erased, but the write-ahead log still holds the old data: %w", err)
+	}
+	return nil
+}
+
+func (s *Storage) eraseSubscriber(ctx context.Context, email string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var st Status
@@ -302,7 +311,7 @@ func (s *Storage) EraseSubscriber(ctx context.Context, email string) error {
 			q    string
 			args []any
 		}{
-			{"INSERT OR REPLACE INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?)", []any{suppressionHash(email), "erased (" + string(st) + ")", now()}},
+			{"INSERT OR REPLACE INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?)", []any{s.erasure.hash(email), "erased (" + string(st) + ")", now()}},
 			{"UPDATE deliveries SET email = '', reply = '' WHERE subscriber_id = ?", []any{id}},
 			{"UPDATE mailbox_events SET from_addr = '', recipients = '[]', diagnostic = '' WHERE subscriber_id = ?", []any{id}},
 			{"UPDATE subscriber_events SET detail = '' WHERE subscriber_id = ?", []any{id}},
@@ -389,7 +398,7 @@ func (s *Storage) CountSubscribers(ctx context.Context, f SubscriberFilter) (int
 
 // event is one row of subscriber_events.
 type event struct {
-	subscriber int64
+	subscriber int64 // 0: no one (an erased address's refused request)
 	kind       string
 	status     Status
 	source     string
@@ -400,7 +409,7 @@ type event struct {
 
 func addEvent(ctx context.Context, tx dbtx, e event) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, campaign_id, list_id, detail, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.subscriber, e.kind, e.status, e.source, nullID(e.campaign), nullID(e.list), e.detail, now())
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nullID(e.subscriber), e.kind, e.status, e.source, nullID(e.campaign), nullID(e.list), e.detail, now())
 	return err
 }
 

@@ -23,7 +23,7 @@ type Purpose string
 const (
 	Delivery    Purpose = "delivery"    // VERP, X-Bulletin-Delivery, mailto unsubscribe
 	Unsubscribe Purpose = "unsubscribe" // unsubscribe and preference links
-	Confirm     Purpose = "confirm"     // double opt-in confirmation links
+	Confirm     Purpose = "confirm"     // confirmation links of old, only recognised now (links.IsLegacyConfirmToken)
 	Open        Purpose = "open"        // tracking pixels
 	Click       Purpose = "click"       // tracked links, with the link's hash
 )

@@ -20,6 +20,8 @@ type importData struct {
 	Report *importer.Report
 	// Skipped is how many rejected rows the report does not list.
 	Skipped int
+	// SuppressedSkipped is how many suppressed rows it does not list.
+	SuppressedSkipped int
 }
 
 // importPage shows the CSV upload form.
@@ -76,6 +78,11 @@ func (s *Server) importCSV(w http.ResponseWriter, r *http.Request, sess *store.S
 	if len(rep.Rejects) > 1000 {
 		d.Skipped += len(rep.Rejects) - 1000
 		rep.Rejects = rep.Rejects[:1000]
+	}
+	d.SuppressedSkipped = rep.Suppressed - len(rep.SuppressedRows)
+	if len(rep.SuppressedRows) > 1000 {
+		d.SuppressedSkipped += len(rep.SuppressedRows) - 1000
+		rep.SuppressedRows = rep.SuppressedRows[:1000]
 	}
 	s.showImport(w, r, sess, http.StatusOK, d)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"bulletin/internal/store"
 )
@@ -14,6 +15,9 @@ const maxPublicForm = 64 << 10
 
 type loginData struct {
 	Email, Next, Token, Error string
+	// Wait is how many minutes a throttled attempt must wait; 0 when it
+	// was not throttled.
+	Wait int
 }
 
 // loginPage shows the login form.
@@ -28,6 +32,10 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, d loginData) {
+	// Under the site's Referrer-Policy: no-referrer, browsers post forms
+	// with "Origin: null", which the login refuses; same-origin makes them
+	// send the real origin, and still no Referer to any other site.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	d.Token = s.formToken(purposeLogin, nil)
 	p := s.newPage(r, "login.title", d)
 	if ok := r.URL.Query().Get("ok"); ok == "password_changed" {
@@ -36,9 +44,15 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, code int, d l
 	s.render(w, r, code, "admin/login", p)
 }
 
-// login checks the address and password and opens a session. Attempts are
-// limited per client IP, and failures per account, so that guessing a
-// password takes years; a success clears the account's failures.
+// login checks the address and password and opens a session.
+//
+// Attempts are limited so that guessing a password takes years, without
+// letting an attacker lock the owner out: a browser that has logged into
+// the account before (device cookie) answers only for its own failures;
+// any other browser for those of its network (loginNetwork) and of the
+// account (see loginTry). A success clears the account's or the device's
+// budget, never the network's, which would let an attacker with an
+// account of their own go on guessing others.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
@@ -46,22 +60,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	d := loginData{Email: email, Next: safeNext(r.PostFormValue("next"))}
 	// Login CSRF: a signed form token and a same-origin request, so that
 	// another site cannot log a browser into an account of its choosing.
-	if !s.sameOrigin(r) || !s.checkFormToken(purposeLogin, r.PostFormValue("form"), nil, 0, formMaxAge) {
+	// "Origin: null" (a sandboxed frame, a data: page) is refused here,
+	// unlike on console forms: the login page has browsers send its origin.
+	if r.Header.Get("Origin") == "null" || !s.sameOrigin(r) || !s.checkFormToken(purposeLogin, r.PostFormValue("form"), nil, 0, formMaxAge) {
 		d.Error = "login.expired"
 		s.showLogin(w, r, http.StatusForbidden, d)
 		return
 	}
 	now := s.now()
 	account := strings.ToLower(email)
-	if !s.loginIP.allow(s.clientIP(r), now) || s.loginAccount.blocked(account, now) {
-		s.log.Warn("web: login rate limited", "ip", s.clientIP(r))
-		d.Error = "login.too_many"
+	network := loginNetwork(s.clientIP(r))
+	device, err := s.knownDevice(r.Context(), r, email)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wait := s.loginTry(device, network, account, now); wait > 0 {
+		s.log.Warn("web: login rate limited", "ip", s.clientIP(r), "known_device", device != "")
+		tooMany(w, wait)
+		d.Wait = waitMinutes(wait)
 		s.showLogin(w, r, http.StatusTooManyRequests, d)
 		return
 	}
 	user, err := s.store.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if errors.Is(err, store.ErrBadPassword) {
-		s.loginAccount.allow(account, now)
 		d.Error = "login.wrong"
 		s.showLogin(w, r, http.StatusUnauthorized, d)
 		return
@@ -70,7 +92,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.loginAccount.forget(account)
+	// The try taken was not a failure: give it back, with the others.
+	if device != "" {
+		s.loginDevice.forget(device)
+	} else {
+		s.loginAccount.forget(account)
+	}
 	// A new session every time: a session id planted before login is
 	// worthless (no fixation).
 	if c, err := r.Cookie(s.cookieName()); err == nil {
@@ -82,12 +109,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSessionCookie(w, id, sess.ExpiresAt)
+	// Known for another year from now on, under the same id if it was.
+	s.setDeviceCookie(w, user, device)
 	s.log.Info("web: login", "user", user.UUID.String())
 	// Logins are rare: a good moment to forget the sessions that expired.
 	if _, err := s.store.PurgeSessions(r.Context()); err != nil {
 		s.log.Warn("web: purge sessions", "err", err)
 	}
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+// loginTry takes a try from the budgets a login attempt answers to, and
+// returns how long to wait when one of them has none left: a known device
+// answers to its own; any other browser to its network's and the
+// account's. The try is taken before the password is checked, so that
+// parallel attempts cannot all slip in while the first ones are checked.
+func (s *Server) loginTry(device, network, account string, now time.Time) time.Duration {
+	if device != "" {
+		if s.loginDevice.allow(device, now) {
+			return 0
+		}
+		return max(s.loginDevice.retryAfter(device, now), time.Second)
+	}
+	// Look before taking, so that a refused attempt costs the other
+	// budget nothing.
+	wait := max(s.loginIP.retryAfter(network, now), s.loginAccount.retryAfter(account, now))
+	if wait == 0 && s.loginIP.allow(network, now) && s.loginAccount.allow(account, now) {
+		return 0
+	}
+	// A parallel attempt may have taken the last try since the look.
+	return max(wait, time.Second)
 }
 
 // logout ends the session.

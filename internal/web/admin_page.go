@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -21,7 +23,7 @@ var flashes = map[string]bool{
 	"token_revoked": true,
 	"edition_saved": true, "campaign_created": true, "campaign_saved": true, "campaign_scheduled": true,
 	"campaign_paused": true, "campaign_resumed": true, "campaign_cancelled": true, "campaign_started": true,
-	"test_sent": true,
+	"test_sent": true, "mailbox_applied": true,
 }
 
 // adminPage returns the page data of a console page.
@@ -71,6 +73,14 @@ func byPathUUID[T any](s *Server, w http.ResponseWriter, r *http.Request, sess *
 	return adminFound(s, w, r, sess, v, err)
 }
 
+// filterQuery is a list page's filter as the query string its links carry
+// after "?" (pager, export). A plain string there is escaped whole by
+// html/template ("kind%3dreply"), so the next page would lose the filter;
+// v.Encode has escaped every key and value, which makes it a safe URL.
+func filterQuery(v url.Values) template.URL {
+	return template.URL(v.Encode())
+}
+
 // redirectOK sends the browser to path with a flash message (Post/Redirect/Get).
 func redirectOK(w http.ResponseWriter, r *http.Request, path, flash string) {
 	sep := "?"
@@ -100,6 +110,7 @@ var nav = []navEntry{
 	{Key: "subscribers", Path: "/admin/subscribers", Label: "nav.subscribers", Icon: "☺"},
 	{Key: "form", Path: "/admin/form", Label: "nav.form", Icon: "✉"},
 	{Key: "reports", Path: "/admin/reports", Label: "nav.reports", Icon: "▤", Sep: true},
+	{Key: "mailbox", Path: "/admin/mailbox", Label: "nav.mailbox", Icon: "⇄"},
 	{Key: "users", Path: "/admin/users", Label: "nav.users", Icon: "☻", Admin: true, Sep: true},
 	{Key: "settings", Path: "/admin/settings", Label: "nav.settings", Icon: "⚙", Admin: true},
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"bulletin/internal/erasure"
 	"bulletin/internal/store"
 )
 
@@ -121,7 +122,8 @@ func (s *Server) saveSubscriber(w http.ResponseWriter, r *http.Request, sess *st
 }
 
 // unsubscribeSubscriber unsubscribes someone at their request (a phone
-// call, a letter). Staff can suppress but never lift a suppression.
+// call, a letter). Staff can suppress; only an admin may lift a complaint
+// or a bounce, with a reason (liftSuppression).
 func (s *Server) unsubscribeSubscriber(w http.ResponseWriter, r *http.Request, sess *store.Session) {
 	sub, ok := s.subscriberOf(w, r, sess)
 	if !ok {
@@ -137,6 +139,40 @@ func (s *Server) unsubscribeSubscriber(w http.ResponseWriter, r *http.Request, s
 	redirectOK(w, r, "/admin/subscribers/"+sub.UUID.String(), "subscriber_unsubscribed")
 }
 
+// liftSuppression lifts a complaint or a hard bounce, when the person asks
+// for it outside the site (they wrote in that the complaint was a slip, the
+// mailbox works again): admins only, and only with the reason typed in,
+// recorded with the admin's login in the subscriber's history. The public
+// side never lifts these, and an unsubscribe is lifted by the person's own
+// confirmation alone.
+func (s *Server) liftSuppression(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	sub, ok := s.subscriberOf(w, r, sess)
+	if !ok {
+		return
+	}
+	refuse := func(key string) {
+		s.showSubscriber(w, r, sess, http.StatusUnprocessableEntity, &subscriberData{Sub: sub, Attributes: attributeLines(sub.Attributes), Error: key})
+	}
+	if sub.Status != store.Bounced && sub.Status != store.Complained {
+		refuse("subscribers.error.lift_status")
+		return
+	}
+	reason := clip(r.PostFormValue("reason"), 500)
+	if reason == "" {
+		refuse("subscribers.error.lift_reason")
+		return
+	}
+	_, err := s.store.SetStatus(r.Context(), sub.ID, store.StatusChange{
+		Status: store.Active, Source: "admin", Force: true,
+		Reason: "lifted (" + string(sub.Status) + ") by " + sess.User.Email + ": " + reason,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirectOK(w, r, "/admin/subscribers/"+sub.UUID.String(), "subscriber_lifted")
+}
+
 // eraseSubscriber erases a person (GDPR): only a hash of the address is
 // kept, so that they are never mailed again. Admins only; the form asks to
 // type the address again, as there is no undo.
@@ -149,7 +185,7 @@ func (s *Server) eraseSubscriber(w http.ResponseWriter, r *http.Request, sess *s
 		s.showSubscriber(w, r, sess, http.StatusUnprocessableEntity, &subscriberData{Sub: sub, Attributes: attributeLines(sub.Attributes), Error: "subscribers.error.erase_confirm"})
 		return
 	}
-	if err := s.store.EraseSubscriber(r.Context(), sub.Email); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := erasure.Erase(r.Context(), s.store, s.cfg.Sending.OutboxDir, sub.Email); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,7 +20,7 @@ type subscribersData struct {
 	Filter      subscriberQuery
 	Lists       []*store.List
 	Statuses    []store.Status
-	Query       string // the filter as a query string, for links to other pages and the export
+	Query       template.URL // the filter, for the pager and the export (filterQuery)
 }
 
 // subscriberQuery is the console's filter, as read from the query string.
@@ -40,14 +41,14 @@ func (f subscriberQuery) filter() store.SubscriberFilter {
 	return store.SubscriberFilter{List: f.List, Status: f.Status, Search: f.Q}
 }
 
-func (f subscriberQuery) encode() string {
+func (f subscriberQuery) values() url.Values {
 	v := url.Values{}
 	for k, x := range map[string]string{"q": f.Q, "list": f.List, "status": string(f.Status)} {
 		if x != "" {
 			v.Set(k, x)
 		}
 	}
-	return v.Encode()
+	return v
 }
 
 var allStatuses = []store.Status{store.Active, store.Pending, store.Unsubscribed, store.Bounced, store.Complained}
@@ -57,7 +58,7 @@ var allStatuses = []store.Status{store.Active, store.Pending, store.Unsubscribed
 func (s *Server) subscribersPage(w http.ResponseWriter, r *http.Request, sess *store.Session) {
 	ctx := r.Context()
 	d := subscribersData{Filter: readSubscriberQuery(r.URL.Query()), Statuses: allStatuses}
-	d.Query = d.Filter.encode()
+	d.Query = filterQuery(d.Filter.values())
 	var err error
 	if d.Lists, err = s.store.Lists(ctx); err != nil {
 		s.fail(w, r, err)

@@ -133,7 +133,9 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Errorf("six wrong passwords: %v, want 5×401 then 429", codes)
 	}
 	// The right password is refused too while the account is held back,
-	// so that guessing cannot go on; it works again after a while.
+	// from a browser that never logged into it (no device cookie: see
+	// login_test.go), so that guessing cannot go on; it works again after
+	// a while.
 	resp, _ := b.login("a@example.org", "correct horse battery", 0)
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("right password while blocked: %d, want 429", resp.StatusCode)

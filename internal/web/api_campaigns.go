@@ -198,6 +198,9 @@ func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request, _ *st
 	}
 	c, err := campaign.Create(r.Context(), s.store, campaign.Spec{Edition: in.Edition, Lists: in.Lists, Name: in.Name,
 		Subject: in.Subject, From: in.From, ReplyTo: in.ReplyTo, Filter: in.Filter, Track: in.Track})
+	if errors.Is(err, campaign.ErrFilter) {
+		return invalid("filter", "%v", err)
+	}
 	if err != nil {
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: err.Error()}
 	}
@@ -266,6 +269,8 @@ func (s *Server) apiCampaignAction(w http.ResponseWriter, r *http.Request, tok *
 		return invalid("at", "the send time is in the past")
 	case errors.Is(err, errBlocked):
 		return apiErr(http.StatusConflict, codeBadState, "the edition has errors: GET /api/v1/editions/%s shows them", c.EditionSlug)
+	case errors.Is(err, campaign.ErrFilter):
+		return invalid("filter", "%v", err)
 	case err != nil:
 		return err
 	}

@@ -60,13 +60,17 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request, _ *store.APIT
 		}
 		return err
 	}
-	rejects := []apiReject{}
-	for _, re := range rep.Rejects {
-		rejects = append(rejects, apiReject{Line: re.Line, Reason: re.Reason})
+	rows := func(res []importer.RowError) []apiReject {
+		out := []apiReject{}
+		for _, re := range res {
+			out = append(out, apiReject{Line: re.Line, Reason: re.Reason})
+		}
+		return out
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"file": rep.File, "list": rep.List, "dry_run": rep.DryRun,
 		"added": rep.Added, "updated": rep.Updated, "unchanged": rep.Unchanged,
-		"suppressed": rep.Suppressed, "rejected": rep.Rejected, "rejects": rejects,
+		"suppressed": rep.Suppressed, "suppressed_rows": rows(rep.SuppressedRows),
+		"rejected": rep.Rejected, "rejects": rows(rep.Rejects),
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/address"
+	"bulletin/internal/erasure"
 	"bulletin/internal/store"
 )
 
@@ -277,7 +278,7 @@ func (s *Server) apiEraseSubscriber(w http.ResponseWriter, r *http.Request, _ *s
 	if err != nil {
 		return err
 	}
-	if err := s.store.EraseSubscriber(r.Context(), sub.Email); err != nil {
+	if err := erasure.Erase(r.Context(), s.store, s.cfg.Sending.OutboxDir, sub.Email); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -63,8 +63,7 @@ organisation:
 sending:
   from: MICS 34 <lettre@mics34.example.org>
   outbox_dir: %s
-  templates_dir: %s
-`, addr, d.base, filepath.Join(dir, "bulletin.db"), d.outbox, filepath.Join(dir, "templates"))
+`, addr, d.base, filepath.Join(dir, "bulletin.db"), d.outbox)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

@@ -23,9 +23,12 @@ const (
 const (
 	formMinAge = 2 * time.Second
 	formMaxAge = 24 * time.Hour
-	// resubscribeMaxAge bounds how long after unsubscribing the
-	// "resubscribe" button works: it is for a mistake noticed at once.
-	resubscribeMaxAge = time.Hour
+	// undoWindow is how long after an unsubscribe (as the store dated it,
+	// not the page view) its "resubscribe" button works: it is for a
+	// mistake noticed at once. Past it, coming back goes through a fresh
+	// confirmation mail (double opt-in), so that whoever holds an old
+	// forwarded mail cannot re-subscribe its reader.
+	undoWindow = 30 * time.Minute
 )
 
 // formToken signs the time a form was shown, bound to extra (a subscriber's
@@ -49,13 +52,15 @@ func (s *Server) checkFormToken(p token.Purpose, tok string, extra []byte, minAg
 }
 
 // snippetToken signs the form the admin console gives for pasting into the
-// organisation's own site. It has no age: the page it is pasted in is
-// static. Bots that scrape it still meet the honeypot, the rate limits and
-// double opt-in.
+// organisation's own site. It has no age, as the page it is pasted in is
+// static, so a post that carries it is never taken as it is: the subscribe
+// handler shows it again on our own page, filled in, with a fresh
+// time-checked form token, for the person to send (see subscribe).
 func (s *Server) snippetToken() string {
 	return s.links.Signer.Sign(purposeSnippet, []byte("v1"))
 }
 
+// checkSnippetToken reports whether tok is the pasted form's token.
 func (s *Server) checkSnippetToken(tok string) bool {
 	p, err := s.links.Signer.Verify(purposeSnippet, tok)
 	return err == nil && string(p) == "v1"

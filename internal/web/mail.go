@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 
 	"github.com/google/uuid"
 
 	"bulletin/internal/address"
+	"bulletin/internal/campaign"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/store"
 )
@@ -19,24 +21,75 @@ type mailData struct {
 	Link string
 }
 
-// mailConfirmation sends the double opt-in link.
-func (s *Server) mailConfirmation(ctx context.Context, p *page, sub *store.Subscriber) error {
-	return s.mailReader(ctx, p, sub, "confirm", s.links.ConfirmURL(sub.UUID))
+// mailConfirmation sends sub a double opt-in link for the lists asked for
+// (list ids; none: the lists sub is already on). The link's token is
+// random, single-use and expires after subscribe.confirm_ttl; the mail goes
+// to the address alone, whoever asked. A bounced or complained address is
+// never sent one: the public side does not lift those, and callers check.
+func (s *Server) mailConfirmation(ctx context.Context, p *page, sub *store.Subscriber, lists []int64) error {
+	if sub.Status == store.Bounced || sub.Status == store.Complained {
+		return fmt.Errorf("web: no confirmation mail for a %s address", sub.Status)
+	}
+	if ok, err := s.admitMail(ctx, "confirm", sub.Email); !ok || err != nil {
+		return err
+	}
+	t := s.now()
+	tok, err := s.store.CreateConfirmation(ctx, sub.ID, lists, t, t.Add(s.cfg.Subscribe.ConfirmTTL))
+	if err != nil {
+		return err
+	}
+	return s.mailReader(ctx, p, sub, "confirm", s.links.ConfirmURL(tok))
 }
 
 // mailAlreadySubscribed tells an active subscriber who used the form again
 // where to change their lists.
 func (s *Server) mailAlreadySubscribed(ctx context.Context, p *page, sub *store.Subscriber) error {
+	if ok, err := s.admitMail(ctx, "already", sub.Email); !ok || err != nil {
+		return err
+	}
 	return s.mailReader(ctx, p, sub, "already", s.links.PreferencesURL(sub.UUID, uuid.Nil))
 }
 
-// mailReader sends one of the form's mails (kind "confirm" or "already"),
-// at most one per address per quarter hour: beyond that the request is
-// dropped in silence, as the page must not tell anything about the address.
-func (s *Server) mailReader(ctx context.Context, p *page, sub *store.Subscriber, kind, link string) error {
-	if !s.confirmMail.allow(address.Key(sub.Email), s.now()) {
-		return nil
+// admitMail reports whether a mail of the public pages (kind "confirm" or
+// "already") may go to email now, and if so records it. Past any limit the
+// mail is dropped in silence, as the page must not tell anything about the
+// address; the log says which limit, never the address. The limits, so
+// that the form cannot be made a spam relay: one mail per address per
+// quarter hour; the campaigns' sending rate and relay quotas (Pacer); at
+// most subscribe.hourly_confirmations an hour in all and
+// subscribe.domain_hourly_confirmations to one domain.
+func (s *Server) admitMail(ctx context.Context, kind, email string) (bool, error) {
+	held := func(why string) (bool, error) {
+		s.log.Warn("web: form mail held back", "kind", kind, "domain", address.Domain(email), "why", why)
+		return false, nil
 	}
+	if !s.confirmMail.allow(address.Key(email), s.now()) {
+		return held("one mail per address per quarter hour")
+	}
+	if s.pacer != nil {
+		err := s.pacer.Admit(ctx)
+		if errors.Is(err, campaign.ErrQuota) {
+			return held(err.Error())
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	ok, err := s.store.ReserveTransactional(ctx, kind, address.Domain(email), store.TransactionalLimits{
+		Hourly: s.cfg.Subscribe.HourlyConfirmations, DomainHourly: s.cfg.Subscribe.DomainHourlyConfirmations,
+	})
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return held("subscribe.hourly_confirmations or subscribe.domain_hourly_confirmations reached")
+	}
+	return true, nil
+}
+
+// mailReader sends one of the form's mails (kind "confirm" or "already"),
+// admitted by admitMail.
+func (s *Server) mailReader(ctx context.Context, p *page, sub *store.Subscriber, kind, link string) error {
 	from, err := mail.ParseAddress(s.cfg.Sending.From)
 	if err != nil {
 		return fmt.Errorf("sending.from: %w", err)

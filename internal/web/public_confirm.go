@@ -11,48 +11,68 @@ import (
 type confirmData struct {
 	Token  string
 	Masked string
-	Status store.Status
 	Done   bool
 }
 
-// confirmTarget resolves /confirm/{token}; a token that does not verify
-// or a subscriber since erased is a dead link.
-func (s *Server) confirmTarget(w http.ResponseWriter, r *http.Request) (*store.Subscriber, bool) {
-	id, err := s.links.ParseConfirmToken(r.PathValue("token"))
-	if err != nil {
+// linkError answers a confirmation token that cannot be used: never
+// issued (404, or 410 for a link of the old signed kind, which asks to
+// subscribe again), spent (409) or expired (410).
+func (s *Server) linkError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound) && s.links.IsLegacyConfirmToken(r.PathValue("token")):
+		s.publicError(w, r, http.StatusGone, "confirm.expired")
+	case errors.Is(err, store.ErrNotFound):
 		s.publicError(w, r, http.StatusNotFound, "error.bad_link")
-		return nil, false
-	}
-	sub, err := s.store.SubscriberByUUID(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.publicError(w, r, http.StatusNotFound, "error.gone")
-		return nil, false
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrConfirmationUsed):
+		s.publicError(w, r, http.StatusConflict, "confirm.used")
+	case errors.Is(err, store.ErrConfirmationExpired):
+		s.publicError(w, r, http.StatusGone, "confirm.expired")
+	case errors.Is(err, store.ErrSuppressed):
+		s.publicError(w, r, http.StatusConflict, "confirm.suppressed")
+	default:
 		s.fail(w, r, err)
-		return nil, false
 	}
-	return sub, true
 }
 
 // confirmPage shows a button: confirming is a POST, because mail scanners
-// open the links of the confirmation mail too.
+// open the links of the confirmation mail too. After the POST (?done=1) it
+// says the subscription is confirmed.
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
-	sub, ok := s.confirmTarget(w, r)
-	if !ok {
+	conf, err := s.store.ConfirmationByToken(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.linkError(w, r, err)
 		return
 	}
-	d := confirmData{Token: r.PathValue("token"), Masked: address.Mask(sub.Email), Status: sub.Status, Done: r.URL.Query().Get("done") == "1"}
+	sub, err := s.store.SubscriberByID(r.Context(), conf.SubscriberID)
+	if err != nil {
+		s.linkError(w, r, err)
+		return
+	}
+	d := confirmData{Token: r.PathValue("token"), Masked: address.Mask(sub.Email)}
+	used := !conf.UsedAt.IsZero()
+	switch {
+	case used && r.URL.Query().Get("done") == "1" && sub.Status == store.Active:
+		d.Done = true
+	case used:
+		s.linkError(w, r, store.ErrConfirmationUsed)
+		return
+	case s.now().After(conf.ExpiresAt):
+		s.linkError(w, r, store.ErrConfirmationExpired)
+		return
+	}
 	s.render(w, r, http.StatusOK, "public/confirm", s.newPage(r, "confirm.title", d))
 }
 
-// confirm makes a subscription active. The link reached the address's own
-// mailbox, so the click is the person's own opt-in: it may lift a
-// suppression (Force), and the confirmation, with the IP it came from, is
-// recorded in the subscriber's history and becomes the subscriber's consent
-// record, with the sentence the form shows: an address that comes back
-// after unsubscribing is not left with the consent it had before.
+// confirm spends the link's token (store.Confirm): a pending or
+// unsubscribed subscriber becomes active, the click coming from the
+// address's own mailbox being the person's own opt-in, and joins the lists
+// the link carries. The confirmation, with the IP it came from, is recorded
+// in the subscriber's history and becomes the subscriber's consent record,
+// with the sentence the form shows: an address that comes back after
+// unsubscribing is not left with the consent it had before. A bounced or
+// complained address is never lifted here, and a second POST changes
+// nothing and says so.
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
@@ -60,20 +80,13 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		s.publicError(w, r, http.StatusBadRequest, "error.bad_request")
 		return
 	}
-	sub, ok := s.confirmTarget(w, r)
-	if !ok {
+	ip := s.clientIP(r)
+	_, err := s.store.Confirm(r.Context(), r.PathValue("token"), s.now(),
+		store.StatusChange{Source: "form", Reason: "double opt-in confirmed from " + ip},
+		store.Consent{Source: "form", At: s.now(), IP: ip, Text: s.consentText(s.newPage(r, "", nil))})
+	if err != nil {
+		s.linkError(w, r, err)
 		return
-	}
-	if sub.Status != store.Active {
-		ip := s.clientIP(r)
-		_, err := s.store.SetStatusAndConsent(r.Context(), sub.ID, store.StatusChange{
-			Status: store.Active, Source: "form", Force: true,
-			Reason: "double opt-in confirmed from " + ip,
-		}, store.Consent{Source: "form", At: s.now(), IP: ip, Text: s.consentText(s.newPage(r, "", nil))})
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	http.Redirect(w, r, "/confirm/"+r.PathValue("token")+"?done=1", http.StatusSeeOther)
 }

@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"bulletin/internal/campaign"
 	"bulletin/internal/links"
+	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
 
@@ -21,8 +25,9 @@ var mediaTypes = map[string]string{
 }
 
 // media serves a file next to an edition (/media/{slug}/{file...}), only
-// from inside the edition's folder: links.ParseMediaPath refuses ".." and
-// absolute paths, and os.Root refuses symbolic links that lead outside.
+// an image the edition shows, and only from inside the edition's folder:
+// links.ParseMediaPath refuses ".." and absolute paths, and os.Root refuses
+// symbolic links that lead outside.
 func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	slug, file, ok := links.ParseMediaPath(r.URL.Path)
 	ctype := mediaTypes[strings.ToLower(path.Ext(file))]
@@ -37,6 +42,15 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	shown, err := s.showsImage(r.Context(), ed, file)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !shown {
+		http.NotFound(w, r)
 		return
 	}
 	root, err := os.OpenRoot(ed.Dir)
@@ -61,4 +75,29 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
+}
+
+// showsImage reports whether file is an image that edition se shows, now or
+// in the source a campaign of it froze when it was sent (so that mails
+// already delivered keep their images after the edition changes), or the
+// organisation's logo when it is kept next to the edition (as
+// docs/examples shows). Other files of the folder are not published.
+func (s *Server) showsImage(ctx context.Context, se *store.Edition, file string) (bool, error) {
+	if s.cfg.Organisation.LogoURL == links.MediaURL(s.cfg.Server.PublicURL, se.Slug, file) {
+		return true, nil
+	}
+	sent, err := s.store.SentSources(ctx, se.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, src := range append([]string{se.Source}, sent...) {
+		ed, err := campaign.ParseStored(&store.Edition{Slug: se.Slug, Source: src, Dir: se.Dir})
+		if err != nil {
+			continue // a source that no longer parses shows nothing
+		}
+		if slices.Contains(render.LocalImages(ed), file) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"bulletin/internal/address"
 	"bulletin/internal/store"
@@ -22,6 +23,7 @@ type preferencesData struct {
 	Suppressed bool
 	Lists      []prefList
 	Saved      bool
+	Mailed     bool // lists to join wait for the confirmation just mailed
 }
 
 // readerLists returns the lists a reader may choose from on their
@@ -69,6 +71,7 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	d := preferencesData{
 		Token: rd.token, Masked: address.Mask(rd.sub.Email), Status: rd.sub.Status,
 		Suppressed: rd.sub.Status.Suppressed(), Lists: lists, Saved: r.URL.Query().Get("done") == "saved",
+		Mailed: r.URL.Query().Get("join") == "mailed",
 	}
 	s.render(w, r, http.StatusOK, "public/preferences", s.newPage(r, "preferences.title", d))
 }
@@ -77,6 +80,11 @@ func (s *Server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 // off, or (action=all) unsubscribe from everything. Like the unsubscribe
 // button it needs no CSRF token (the link's token is the secret) but only
 // acts on the form's own fields.
+//
+// Leaving a list applies at once; joining one does not, as whoever holds a
+// forwarded mail holds this page: the lists to join go into a confirmation
+// link mailed to the address alone (double opt-in), and the page says so.
+// A bounced or complained address is sent nothing.
 func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
@@ -114,11 +122,32 @@ func (s *Server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	for _, id := range r.PostForm["list"] {
 		chosen[id] = true
 	}
+	mine, err := s.store.SubscriberLists(r.Context(), rd.sub.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var join []int64
 	for id, l := range offered {
-		if err := s.store.SetMembership(r.Context(), rd.sub.ID, l.ID, chosen[id], "link"); err != nil {
-			s.fail(w, r, err)
-			return
+		switch on := mine[l.Name]; {
+		case chosen[id] && !on:
+			join = append(join, l.ID)
+		case !chosen[id] && on:
+			if err := s.store.SetMembership(r.Context(), rd.sub.ID, l.ID, false, "link"); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 	}
-	http.Redirect(w, r, "/u/"+rd.token+"/preferences?done=saved", http.StatusSeeOther)
+	next := "/u/" + rd.token + "/preferences?done=saved"
+	if len(join) > 0 && rd.sub.Status != store.Bounced && rd.sub.Status != store.Complained {
+		slices.Sort(join)
+		if err := s.mailConfirmation(r.Context(), s.newPage(r, "", nil), rd.sub, join); err != nil {
+			s.log.Error("web: confirmation mail", "err", err)
+			s.publicError(w, r, http.StatusServiceUnavailable, "subscribe.failed")
+			return
+		}
+		next += "&join=mailed"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

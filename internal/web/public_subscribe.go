@@ -21,11 +21,13 @@ type subscribeData struct {
 	Error   string        // message key
 	Form    subscribeForm
 	Sent    bool // the "check your mail" page
+	Review  bool // a post from the pasted form, shown again to be sent from here
 }
 
 type subscribeForm struct {
 	Email, FirstName, LastName, Organisation string
 	Lists                                    []string // chosen list UUIDs
+	Consent                                  bool     // the box was ticked
 }
 
 // honeypot is the name of the form field people never see nor fill in: it
@@ -110,8 +112,11 @@ func (s *Server) allowFraming(w http.ResponseWriter) {
 // thing, so that the form never tells whether an address is known.
 //
 // Bots are slowed by the honeypot field, the form's signed time (a human
-// takes more than two seconds), a limit per client IP and one mail per
-// address per quarter hour.
+// takes more than two seconds), a limit per client network (netKey), and
+// the limits on the mails themselves (admitMail). A post from the form
+// pasted in the organisation's site carries no time: it is shown again
+// here, filled in, with a fresh form token, and taken only when sent from
+// this page.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
 	embed := r.PostFormValue("embed") == "1"
@@ -127,6 +132,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		LastName:     clip(r.PostFormValue("last_name"), 100),
 		Organisation: clip(r.PostFormValue("organisation"), 200),
 		Lists:        r.PostForm["list"],
+		Consent:      r.PostFormValue("consent") == "1",
 	}
 	fail := func(code int, key string) {
 		d.Error = key
@@ -143,11 +149,16 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := r.PostFormValue("form")
-	if !s.checkFormToken(purposeSubscribe, tok, nil, formMinAge, formMaxAge) && !s.checkSnippetToken(tok) {
+	if s.checkSnippetToken(tok) {
+		d.Review = true
+		s.renderSubscribe(w, r, http.StatusOK, embed, d)
+		return
+	}
+	if !s.checkFormToken(purposeSubscribe, tok, nil, formMinAge, formMaxAge) {
 		fail(http.StatusBadRequest, "subscribe.expired")
 		return
 	}
-	if !s.subscribeIP.allow(s.clientIP(r), s.now()) {
+	if !s.subscribeIP.allow(netKey(s.clientIP(r)), s.now()) {
 		fail(http.StatusTooManyRequests, "subscribe.too_many")
 		return
 	}
@@ -156,19 +167,19 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity, "subscribe.bad_email")
 		return
 	}
-	if r.PostFormValue("consent") != "1" {
+	if !d.Form.Consent {
 		fail(http.StatusUnprocessableEntity, "subscribe.no_consent")
 		return
 	}
-	var names []string
+	var chosen []int64
 	for _, l := range lists {
 		for _, id := range d.Form.Lists {
 			if id == l.UUID.String() {
-				names = append(names, l.Name)
+				chosen = append(chosen, l.ID)
 			}
 		}
 	}
-	if len(names) == 0 {
+	if len(chosen) == 0 {
 		fail(http.StatusUnprocessableEntity, "subscribe.no_list")
 		return
 	}
@@ -180,7 +191,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		Email: email, FirstName: d.Form.FirstName, LastName: d.Form.LastName, Organisation: d.Form.Organisation,
 		Consent: store.Consent{Source: "form", At: s.now(), IP: s.clientIP(r), Text: s.consentText(p)},
 	}
-	if err := s.takeSubscription(r.Context(), p, sub, names); err != nil {
+	if err := s.takeSubscription(r.Context(), p, sub, chosen); err != nil {
 		s.log.Error("web: subscription", "err", err)
 		fail(http.StatusServiceUnavailable, "subscribe.failed")
 		return
@@ -189,48 +200,62 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	s.renderSubscribe(w, r, http.StatusOK, embed, d)
 }
 
-// takeSubscription records a subscription request and mails the address:
+// takeSubscription records a subscription request for the lists chosen
+// (list ids) and mails the address. The page says the same whatever
+// happens here, so that the form never tells whether an address is known.
 //
-//   - a new address becomes a pending subscriber on the lists, never sent a
-//     campaign until it confirms;
-//   - an erased one comes back unsubscribed (still suppressed) until it
-//     confirms: only the person's own click may lift the suppression;
-//   - a pending or suppressed one joins the lists and gets the link again;
+//   - a new address becomes a pending subscriber, on no list and never sent
+//     a campaign until it confirms; the confirmation carries the lists;
+//   - a pending or unsubscribed one is changed in nothing and gets a fresh
+//     confirmation link: only the person's own click may bring it back;
 //   - an active one is changed in nothing and gets a link to its
-//     preferences instead, so that a stranger cannot add lists for it.
-func (s *Server) takeSubscription(ctx context.Context, p *page, sub *store.Subscriber, lists []string) error {
+//     preferences instead, so that a stranger cannot add lists for it;
+//   - a bounced or complained one gets no mail at all (the public side never
+//     lifts those), and an erased one neither, nor a new row: its erasure
+//     record stays. The refusal is recorded: in the subscriber's history,
+//     or for an erased address, which must leave no trace, as an event
+//     keyed by no one and a log line without the address.
+func (s *Server) takeSubscription(ctx context.Context, p *page, sub *store.Subscriber, lists []int64) error {
+	erased, err := s.store.IsErased(ctx, sub.Email)
+	if err != nil {
+		return err
+	}
+	if erased {
+		return s.refuseErased(ctx)
+	}
 	known, err := s.store.SubscriberByEmail(ctx, sub.Email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		erased, err := s.store.IsErased(ctx, sub.Email)
-		if err != nil {
-			return err
-		}
 		sub.Status = store.Pending
-		if erased {
-			sub.Status, sub.StatusReason = store.Unsubscribed, "erased; subscribed again on the form, awaiting confirmation"
-		}
-		err = s.store.AddSubscriber(ctx, sub, lists, erased)
-		if errors.Is(err, store.ErrDuplicate) {
+		err = s.store.AddSubscriber(ctx, sub, nil, false)
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
 			// Someone else posted the same address a moment ago.
 			return nil
-		}
-		if err != nil {
+		case errors.Is(err, store.ErrSuppressed):
+			// Erased a moment ago.
+			return s.refuseErased(ctx)
+		case err != nil:
 			return err
 		}
-		return s.mailConfirmation(ctx, p, sub)
+		return s.mailConfirmation(ctx, p, sub, lists)
 	case err != nil:
 		return err
 	}
-	if known.Status == store.Active {
+	switch known.Status {
+	case store.Active:
 		return s.mailAlreadySubscribed(ctx, p, known)
+	case store.Bounced, store.Complained:
+		s.log.Info("web: subscription refused", "status", string(known.Status))
+		return s.store.RecordRefused(ctx, known.ID, "form", "subscribe form used while "+string(known.Status)+": no mail sent")
 	}
-	for _, l := range lists {
-		if err := s.store.AddToList(ctx, known.ID, l, "form"); err != nil {
-			return err
-		}
-	}
-	return s.mailConfirmation(ctx, p, known)
+	return s.mailConfirmation(ctx, p, known, lists)
+}
+
+// refuseErased records a subscription request for an erased address.
+func (s *Server) refuseErased(ctx context.Context) error {
+	s.log.Info("web: subscription refused for an erased address")
+	return s.store.RecordRefused(ctx, 0, "form", "subscribe form used for an erased address: no mail sent")
 }
 
 // clip trims s and cuts it to at most n runes.

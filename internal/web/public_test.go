@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/config"
+	"bulletin/internal/links"
 	"bulletin/internal/store"
 )
 
@@ -37,7 +40,11 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: CSP allows inline code: %q", path, csp)
 		}
-		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
+		referrer := "no-referrer"
+		if path == "/admin/login" {
+			referrer = "same-origin" // so that its form posts carry the real Origin (TestLoginRefusesOriginNull)
+		}
+		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": referrer} {
 			if got := resp.Header.Get(k); got != v {
 				t.Errorf("%s: %s = %q, want %q", path, k, got, v)
 			}
@@ -116,6 +123,7 @@ func TestUnsubscribeButtonAndResubscribe(t *testing.T) {
 	if last.Source != "link" || last.Campaign != "Lettre n° 10" || last.Status != store.Unsubscribed {
 		t.Errorf("event = %+v, want source link attributed to the campaign", last)
 	}
+	h.unsubscribedAt(sub, h.clock.Now()) // the store's clock is the real one
 
 	// The page now offers to undo it.
 	resp, body = b.get(path + "?done=unsubscribed")
@@ -143,6 +151,7 @@ func TestUnsubscribeButtonAndResubscribe(t *testing.T) {
 	// An hour later the button no longer works: a scanner replaying the
 	// page's forms cannot flip the reader back.
 	b.post(path, url.Values{"confirm": {"1"}})
+	h.unsubscribedAt(sub, h.clock.Now())
 	_, body = b.get(path)
 	m = formRE.FindStringSubmatch(body)
 	h.clock.Advance(2 * time.Hour)
@@ -242,7 +251,10 @@ func TestForgedTokens(t *testing.T) {
 	h := newHarness(t)
 	sub := h.subscriber("jean.martin@example.org", store.Pending)
 	good := h.links.UnsubscribeToken(sub.UUID, uuid.Nil)
-	confirmTok := strings.TrimPrefix(h.links.ConfirmURL(sub.UUID), h.links.PublicURL+"/confirm/")
+	confirmTok, err := h.st.CreateConfirmation(context.Background(), sub.ID, nil, h.clock.Now(), h.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	forged := []string{
 		flipHex(good, 0),               // another subscriber
 		flipHex(good, len(good)-1),     // a bad MAC
@@ -304,10 +316,22 @@ func TestPreferences(t *testing.T) {
 		t.Error("a private list the reader is not on is shown")
 	}
 	// Join Acheteurs publics, leave Équipe interne, and try to sneak into
-	// the private list by posting its UUID.
+	// the private list by posting its UUID. Leaving applies at once;
+	// joining waits for the confirmation mailed to the address.
 	resp, body = b.post(path, url.Values{"action": {"save"}, "list": {part.UUID.String(), ach.UUID.String(), secret.UUID.String()}})
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	lists, _ := h.st.SubscriberLists(context.Background(), sub.ID)
+	if lists["Acheteurs publics"] || lists["Équipe interne"] {
+		t.Errorf("before confirming: lists %v, want Équipe interne left and Acheteurs publics not joined", lists)
+	}
+	msgs := h.mailer.messages()
+	if len(msgs) != 1 || msgs[0].To.Addr != sub.Email {
+		t.Fatalf("mails = %+v, want one confirmation to the reader", msgs)
+	}
+	confirmPath := strings.TrimPrefix(linkRE.FindString(msgs[0].Text), h.ts.URL)
+	resp, body = b.post(confirmPath, url.Values{"confirm": {"1"}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	lists, _ = h.st.SubscriberLists(context.Background(), sub.ID)
 	want := map[string]bool{"Partenaires": true, "Acheteurs publics": true, "Équipe interne": false}
 	for name, on := range want {
 		if lists[name] != on {
@@ -406,9 +430,13 @@ func TestSubscribeDoubleOptIn(t *testing.T) {
 	if got := h.reload(sub).Status; got != store.Active {
 		t.Fatalf("after POST confirm: %s, want active", got)
 	}
-	ev := h.events(sub)
-	if last := ev[len(ev)-1]; last.Source != "form" || !strings.Contains(last.Detail, "confirmed from 127.0.0.1") {
-		t.Errorf("confirmation event = %+v", last)
+	if !hasEvent(h.events(sub), func(e store.SubscriberEvent) bool {
+		return e.Kind == "status" && e.Source == "form" && strings.Contains(e.Detail, "confirmed from 127.0.0.1")
+	}) {
+		t.Errorf("no confirmation event in %+v", h.events(sub))
+	}
+	if lists, _ := h.st.SubscriberLists(context.Background(), sub.ID); !lists["Partenaires"] || !lists["Acheteurs publics"] {
+		t.Errorf("after confirming, lists = %v, want the two asked for", lists)
 	}
 	resp, body = b.get(confirmPath + "?done=1")
 	wantStatus(t, resp, body, http.StatusOK)
@@ -577,9 +605,15 @@ func TestSubscribeEmbedAndSnippet(t *testing.T) {
 		t.Errorf("embed answer CSP = %q", csp)
 	}
 	// The plain HTML form pasted in the organisation's site posts from
-	// there, with the long-lived snippet token.
+	// there, with the long-lived snippet token: the post is shown again
+	// here, filled in, and taken when sent from this page.
 	snippet := url.Values{"form": {h.srv.snippetToken()}, "email": {"snippet@example.org"}, "consent": {"1"}, "list": {part.UUID.String()}}
 	resp, body = b.postRaw("/subscribe", "application/x-www-form-urlencoded", snippet.Encode(), "https://mics34.example.org")
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `value="snippet@example.org"`, "Vérifiez vos informations")
+	h.clock.Advance(5 * time.Second)
+	snippet.Set("form", formRE.FindStringSubmatch(body)[1])
+	resp, body = b.post("/subscribe", snippet)
 	wantStatus(t, resp, body, http.StatusOK)
 	for _, e := range []string{"embed@example.org", "snippet@example.org"} {
 		sub, err := h.st.SubscriberByEmail(context.Background(), e)
@@ -589,11 +623,14 @@ func TestSubscribeEmbedAndSnippet(t *testing.T) {
 	}
 }
 
+// An unsubscribed address may come back through the confirmation mailed to
+// it; an erased one gets nothing and stays erased (more cases in
+// TestSubscribeRefusesSuppressed).
 func TestSubscribeSuppressedAndErased(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	part := h.list("Partenaires", true)
-	unsub := h.subscriber("left@example.org", store.Unsubscribed, "Partenaires")
+	h.subscriber("left@example.org", store.Unsubscribed, "Partenaires")
 	erased := h.subscriber("erased@example.org", store.Active, "Partenaires")
 	if err := h.st.EraseSubscriber(context.Background(), erased.Email); err != nil {
 		t.Fatal(err)
@@ -605,29 +642,27 @@ func TestSubscribeSuppressedAndErased(t *testing.T) {
 		form.Set("list", part.UUID.String())
 		resp, body := b.post("/subscribe", form)
 		wantStatus(t, resp, body, http.StatusOK)
-		sub, err := h.st.SubscriberByEmail(context.Background(), email)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Still suppressed until the person clicks (invariant 1).
-		if sub.Status != store.Unsubscribed {
-			t.Errorf("%s: status %s before confirmation, want unsubscribed", email, sub.Status)
-		}
+		wantContains(t, body, "Vérifiez votre boîte de réception")
+	}
+	if sub, err := h.st.SubscriberByEmail(context.Background(), "left@example.org"); err != nil || sub.Status != store.Unsubscribed {
+		t.Errorf("left@: %+v, %v before confirmation, want unsubscribed", sub, err)
+	}
+	if _, err := h.st.SubscriberByEmail(context.Background(), "erased@example.org"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("erased@ has a row again: %v", err)
+	}
+	if gone, _ := h.st.IsErased(context.Background(), "erased@example.org"); !gone {
+		t.Error("the erasure record of erased@ was removed")
 	}
 	msgs := h.mailer.messages()
-	if len(msgs) != 2 {
-		t.Fatalf("%d mails, want 2", len(msgs))
+	if len(msgs) != 1 || msgs[0].To.Addr != "left@example.org" {
+		t.Fatalf("mails = %+v, want one, to left@example.org", msgs)
 	}
-	for _, m := range msgs {
-		link := strings.TrimPrefix(linkRE.FindString(m.Text), h.ts.URL)
-		resp, body := b.post(link, url.Values{"confirm": {"1"}})
-		wantStatus(t, resp, body, http.StatusSeeOther)
-		sub, _ := h.st.SubscriberByEmail(context.Background(), m.To.Addr)
-		if sub.Status != store.Active {
-			t.Errorf("%s: after confirming, %s", m.To.Addr, sub.Status)
-		}
+	link := strings.TrimPrefix(linkRE.FindString(msgs[0].Text), h.ts.URL)
+	resp, body := b.post(link, url.Values{"confirm": {"1"}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	if sub, _ := h.st.SubscriberByEmail(context.Background(), "left@example.org"); sub.Status != store.Active {
+		t.Errorf("left@: after confirming, %s", sub.Status)
 	}
-	_ = unsub
 }
 
 func TestSubscribeClosedAndMailFailure(t *testing.T) {
@@ -671,7 +706,9 @@ func TestEnglishFromAcceptLanguage(t *testing.T) {
 
 func TestMedia(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, func(cfg *config.Config, _ *Options) {
+		cfg.Organisation.LogoURL = links.MediaURL(cfg.Server.PublicURL, "lettre-10", "logo-org.png")
+	})
 	root := t.TempDir()
 	dir := filepath.Join(root, "edition")
 	os.MkdirAll(filepath.Join(dir, "images"), 0o755)
@@ -680,17 +717,48 @@ func TestMedia(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "page.html"), []byte("<script>alert(1)</script>"), 0o644)
 	os.WriteFile(filepath.Join(root, "secret.png"), []byte("outside"), 0o644)
 	os.Symlink(filepath.Join(root, "secret.png"), filepath.Join(dir, "escape.png"))
-	ed := &store.Edition{Slug: "lettre-10", Title: "Lettre 10", Source: "---\ntitle: x\n---\n", Dir: dir}
-	if _, err := h.st.SaveEdition(context.Background(), ed); err != nil {
+	// Files left beside the edition that it does not show stay private.
+	os.WriteFile(filepath.Join(dir, "images", "brouillon.png"), []byte("\x89PNG\r\n\x1a\ndraft"), 0o644)
+	os.WriteFile(filepath.Join(dir, "images", "ancien.png"), []byte("\x89PNG\r\n\x1a\nold"), 0o644)
+	os.WriteFile(filepath.Join(dir, "compte-rendu.pdf"), []byte("%PDF-1.4 private"), 0o644)
+	front := "---\ntitle: Lettre 10\nsubject: Lettre 10\ndate: 2026-01-15\n---\n\n"
+	ctx := context.Background()
+	ed := &store.Edition{Slug: "lettre-10", Title: "Lettre 10", Dir: dir,
+		Source: front + "![Ancien logo](images/ancien.png)\n\n::: image src=\"escape.png\" alt=\"x\"\n:::\n"}
+	if _, err := h.st.SaveEdition(ctx, ed); err != nil {
 		t.Fatal(err)
 	}
+	// A campaign sent with this version froze its source: its readers
+	// keep seeing images/ancien.png after the edition changes.
+	c := &store.Campaign{Name: "Lettre 10", EditionID: ed.ID, Subject: "Lettre 10", From: "MICS 34 <lettre@example.org>", ListIDs: []int64{h.list("Partenaires", false).ID}}
+	if err := h.st.CreateCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", h.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE campaigns SET content = ? WHERE id = ?", ed.Source, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ed.Source = front + "::: image src=\"images/logo.png\" alt=\"Logo\"\n:::\n\n::: image src=\"escape.png\" alt=\"x\"\n:::\n"
+	if _, err := h.st.SaveEdition(ctx, ed); err != nil {
+		t.Fatal(err)
+	}
+	// The organisation's logo may sit next to the edition too.
+	os.WriteFile(filepath.Join(dir, "logo-org.png"), []byte("\x89PNG\r\n\x1a\nlogo"), 0o644)
 	b := h.browser()
-	resp, body := b.get("/media/lettre-10/images/logo.png")
-	wantStatus(t, resp, body, http.StatusOK)
-	if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
-		t.Errorf("Content-Type %q", ct)
+	for _, p := range []string{"/media/lettre-10/images/logo.png", "/media/lettre-10/images/ancien.png", "/media/lettre-10/logo-org.png"} {
+		resp, body := b.get(p)
+		wantStatus(t, resp, body, http.StatusOK)
+		if ct := resp.Header.Get("Content-Type"); ct != "image/png" {
+			t.Errorf("GET %s: Content-Type %q", p, ct)
+		}
 	}
 	for _, p := range []string{
+		"/media/lettre-10/images/brouillon.png",
+		"/media/lettre-10/compte-rendu.pdf",
 		"/media/lettre-10/edition.md",
 		"/media/lettre-10/page.html",
 		"/media/lettre-10/escape.png",
@@ -705,6 +773,26 @@ func TestMedia(t *testing.T) {
 		resp, body := b.get(p)
 		if resp.StatusCode == http.StatusOK {
 			t.Errorf("GET %s: 200, want refused: %q", p, body)
+		}
+	}
+}
+
+func TestStaticServesFilesOnly(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := h.browser()
+	resp, body := b.get("/static/admin.css")
+	wantStatus(t, resp, body, http.StatusOK)
+	// The test browser does not follow redirects: "/static" and "/static/./"
+	// are sent to "/static/" by the router, which is then refused.
+	for _, p := range []string{"/static/", "/static", "/static/vendor/", "/static/./", "/static/missing.css", "/static//"} {
+		resp, body := b.get(p)
+		redirected := resp.StatusCode/100 == 3 && resp.Header.Get("Location") == "/static/"
+		if resp.StatusCode != http.StatusNotFound && !redirected {
+			t.Errorf("GET %s: %d, want 404: %.200q", p, resp.StatusCode, body)
+		}
+		if strings.Contains(body, "admin.css") {
+			t.Errorf("GET %s lists the folder: %.200q", p, body)
 		}
 	}
 }

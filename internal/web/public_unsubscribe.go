@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -63,8 +64,9 @@ type unsubscribeData struct {
 	Gone        bool // erased: nothing is held about the address any more
 	Status      store.Status
 	Suppressed  bool
-	Resubscribe string // the resubscribe button's form token, when offered
-	Done        string // what was just done: "unsubscribed", "resubscribed"
+	Resubscribe string // the resubscribe button's form token, within the undo window
+	Reconfirm   bool   // past it: the button that mails a confirmation link
+	Done        string // what was just done: "unsubscribed", "resubscribed", "mailed"
 }
 
 // unsubscribePage shows the masked address and one button. A GET never
@@ -78,13 +80,17 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := unsubscribeData{Token: rd.token, Gone: rd.sub == nil}
 	switch r.URL.Query().Get("done") {
-	case "unsubscribed", "resubscribed":
+	case "unsubscribed", "resubscribed", "mailed":
 		d.Done = r.URL.Query().Get("done")
 	}
 	if rd.sub != nil {
 		d.Masked, d.Status, d.Suppressed = address.Mask(rd.sub.Email), rd.sub.Status, rd.sub.Status.Suppressed()
 		if rd.sub.Status == store.Unsubscribed {
-			d.Resubscribe = s.formToken(purposeResubscribe, rd.sub.UUID[:])
+			if s.undoable(rd.sub) {
+				d.Resubscribe = s.formToken(purposeResubscribe, rd.sub.UUID[:])
+			} else {
+				d.Reconfirm = true
+			}
 		}
 	}
 	s.render(w, r, http.StatusOK, "public/unsubscribe", s.newPage(r, "unsubscribe.title", d))
@@ -117,13 +123,10 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if oneClick {
 		source = "one-click"
 	}
+	// Kept even while the database's writer is busy (a long import):
+	// mail providers do not retry, so it is answered 200 once on disk.
 	if rd.sub != nil {
-		_, err := s.store.SetStatus(r.Context(), rd.sub.ID, store.StatusChange{
-			Status: store.Unsubscribed, Source: source, CampaignID: rd.campaignID,
-		})
-		// Bounced or complained is already suppressed; erased meanwhile is
-		// gone: both are what the reader asked for.
-		if err != nil && !errors.Is(err, store.ErrSuppressed) && !errors.Is(err, store.ErrNotFound) {
+		if err := s.store.Unsubscribe(r.Context(), rd.sub.ID, source, rd.campaignID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -137,10 +140,25 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/u/"+rd.token+"?done=unsubscribed", http.StatusSeeOther)
 }
 
-// resubscribe undoes an unsubscribe the reader made by mistake: their own
-// opt-in, so it may lift the suppression (Force). The button carries a
-// signed token an hour long, so that a link scanner replaying the page's
-// forms later cannot flip the reader back.
+// undoable reports whether sub unsubscribed recently enough for the undo
+// button: within undoWindow of the unsubscribe as the store dated it (its
+// status change), whenever the page was shown. A minute of slack allows for
+// the web clock and the database's being read a moment apart.
+func (s *Server) undoable(sub *store.Subscriber) bool {
+	age := s.now().Sub(sub.StatusChangedAt)
+	return age > -time.Minute && age <= undoWindow
+}
+
+// resubscribe brings back a reader who unsubscribed, in one of two ways:
+//
+//   - within undoWindow of the unsubscribe, the page's undo button: their
+//     own opt-in, so it may lift the suppression (Force). The button
+//     carries a signed token bound to the reader and as long as the window,
+//     so that a link scanner replaying the page's forms later cannot flip
+//     the reader back;
+//   - past it (action=mail), a fresh confirmation link mailed to the
+//     address alone (double opt-in): whoever holds an old forwarded mail
+//     cannot re-subscribe its reader.
 func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 	noStore(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxPublicForm)
@@ -149,8 +167,20 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 		s.readerError(w, r, err)
 		return
 	}
-	if rd.sub == nil || rd.sub.Status != store.Unsubscribed ||
-		!s.checkFormToken(purposeResubscribe, r.PostFormValue("form"), rd.sub.UUID[:], 0, resubscribeMaxAge) {
+	if rd.sub == nil || rd.sub.Status != store.Unsubscribed {
+		s.publicError(w, r, http.StatusBadRequest, "error.resubscribe")
+		return
+	}
+	if r.PostFormValue("action") == "mail" {
+		if err := s.mailConfirmation(r.Context(), s.newPage(r, "", nil), rd.sub, nil); err != nil {
+			s.log.Error("web: confirmation mail", "err", err)
+			s.publicError(w, r, http.StatusServiceUnavailable, "subscribe.failed")
+			return
+		}
+		http.Redirect(w, r, "/u/"+rd.token+"?done=mailed", http.StatusSeeOther)
+		return
+	}
+	if !s.undoable(rd.sub) || !s.checkFormToken(purposeResubscribe, r.PostFormValue("form"), rd.sub.UUID[:], 0, undoWindow) {
 		s.publicError(w, r, http.StatusBadRequest, "error.resubscribe")
 		return
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -71,6 +72,22 @@ func (l *limiter) blocked(key string, now time.Time) bool {
 	return ok && b.TokensAt(now) < 1
 }
 
+// retryAfter returns how long key must wait for a token from l, or 0 when
+// it has one now.
+func (l *limiter) retryAfter(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return 0
+	}
+	missing := 1 - b.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(l.every) * float64(time.Second))
+}
+
 // forget drops key's bucket (a successful login clears its failures).
 func (l *limiter) forget(key string) {
 	l.mu.Lock()
@@ -83,4 +100,19 @@ func (l *limiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
+}
+
+// netKey returns the key a client IP is limited under: its /24 for IPv4 and
+// its /64 for IPv6, the block one subscriber line or one host usually has,
+// so that a bot cannot pass a per-IP limit by walking the addresses of its
+// own block. Anything that is not an IP is its own key.
+func netKey(ip string) string {
+	a := net.ParseIP(ip)
+	if a == nil {
+		return ip
+	}
+	if v4 := a.To4(); v4 != nil {
+		return (&net.IPNet{IP: v4.Mask(net.CIDRMask(24, 32)), Mask: net.CIDRMask(24, 32)}).String()
+	}
+	return (&net.IPNet{IP: a.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
 }

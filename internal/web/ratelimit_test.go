@@ -35,3 +35,26 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("%d keys remembered, bound is 100", n)
 	}
 }
+
+// Addresses of one /24 (IPv4) or one /64 (IPv6) share a key; neighbours
+// across the boundary do not; an IPv4-mapped IPv6 address is its IPv4.
+func TestNetKey(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ a, b string }{
+		{"198.51.100.7", "198.51.100.250"},
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff"},
+		{"::ffff:198.51.100.7", "198.51.100.9"},
+	} {
+		if netKey(c.a) != netKey(c.b) {
+			t.Errorf("netKey(%s) = %s, netKey(%s) = %s; want the same", c.a, netKey(c.a), c.b, netKey(c.b))
+		}
+	}
+	for _, c := range []struct{ a, b string }{
+		{"198.51.100.7", "198.51.101.7"},
+		{"2001:db8:1:2::1", "2001:db8:1:3::1"},
+	} {
+		if netKey(c.a) == netKey(c.b) {
+			t.Errorf("netKey(%s) = netKey(%s) = %s; want them apart", c.a, c.b, netKey(c.a))
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -134,7 +133,11 @@ func TestScreenshots(t *testing.T) {
 	shoot(t, ctx, h.ts.URL, unsub+"/preferences", "public-preferences", 1024)
 	shoot(t, ctx, h.ts.URL, h.unsubPath(subs[5], uuid.Nil)+"?done=unsubscribed", "public-unsubscribed", 1024)
 	shoot(t, ctx, h.ts.URL, "/subscribe", "public-subscribe", 1024)
-	shoot(t, ctx, h.ts.URL, strings.TrimPrefix(h.links.ConfirmURL(subs[3].UUID), h.ts.URL), "public-confirm", 1024)
+	confirmTok, err := h.st.CreateConfirmation(c, subs[3].ID, nil, h.clock.Now(), h.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, h.ts.URL, "/confirm/"+confirmTok, "public-confirm", 1024)
 	shoot(t, ctx, h.ts.URL, "/archive/"+part.UUID.String(), "public-archive", 1024)
 
 	// The console: log in through the form, as a person does.

@@ -76,7 +76,9 @@ func safeNext(next string) string {
 // sameOrigin reports whether a browser says the request comes from one of
 // our own pages. Browsers send Origin on every POST; when it is missing
 // (an old browser, a privacy extension) the Sec-Fetch-Site header or, last,
-// nothing is trusted to the CSRF token alone.
+// nothing is trusted to the CSRF token alone. "null" counts as missing:
+// browsers send it from our own pages, whose Referrer-Policy is no-referrer;
+// the login page, which refuses it, asks for the real origin instead.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		return o == origin(s.cfg.Server.PublicURL) || o == requestOrigin(r)

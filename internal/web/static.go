@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
 	"regexp"
+	"strings"
 )
 
 // staticFiles serves the embedded CSS, JavaScript and images. They change
@@ -16,6 +18,13 @@ func (s *Server) staticFiles() http.Handler {
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: the file server would list a folder, telling anyone
+		// which scripts and vendored libraries (and versions) are inside.
+		name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
+		if fi, err := fs.Stat(sub, name); err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
 	})

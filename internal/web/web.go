@@ -36,6 +36,13 @@ type Mailer interface {
 // when a campaign should start sending now.
 type Waker interface{ Wake() }
 
+// Pacer is the campaign engine's sending rate and relay quotas, which the
+// mails of the public pages share with the campaigns (campaign.Engine
+// satisfies it).
+type Pacer interface {
+	Admit(ctx context.Context) error
+}
+
 // unclosable lends the mailer to code that wants a campaign.Sender (test
 // sends): the daemon owns the transport and closes it at shutdown, never
 // a request.
@@ -69,6 +76,9 @@ type Options struct {
 	// EngineOptions are the engine's rate, quotas and quiet hours, for the
 	// estimated end of a campaign.
 	EngineOptions campaign.Options
+	// Pacer holds the subscribe form's mails to the campaigns' rate and
+	// quotas; nil: only the form's own caps apply.
+	Pacer Pacer
 	// Metrics serves /metrics (package metrics); nil answers 404.
 	Metrics http.Handler
 	// Now is the clock; nil means time.Now. Tests move it.
@@ -90,6 +100,7 @@ type Server struct {
 	content   *campaign.Content
 	engine    Waker
 	engineOpt campaign.Options
+	pacer     Pacer
 	webViews  webViews
 
 	views *views
@@ -102,10 +113,12 @@ type Server struct {
 	frameOrigin string
 
 	// Rate limits, in memory and bounded (see limiter).
-	subscribeIP  *limiter // subscribe form posts per client IP
+	subscribeIP  *limiter // subscribe form posts per client network (netKey)
 	confirmMail  *limiter // confirmation mails per address
-	loginIP      *limiter // login attempts per client IP
-	loginAccount *limiter // failed logins per account
+	loginIP      *limiter // failed logins per client network (loginNetwork), from unknown browsers
+	loginAccount *limiter // failed logins per account, from unknown browsers
+	loginDevice  *limiter // failed logins per known browser (device cookie)
+	passwordTry  *limiter // wrong current passwords per account, on the password change
 }
 
 // New returns the web server over the given parts.
@@ -141,6 +154,7 @@ func New(o Options) (*Server, error) {
 		content:   o.Content,
 		engine:    o.Engine,
 		engineOpt: o.EngineOptions,
+		pacer:     o.Pacer,
 
 		views: v,
 		loc:   loc,
@@ -153,6 +167,8 @@ func New(o Options) (*Server, error) {
 		confirmMail:  newLimiter(rate.Every(15*time.Minute), 1, 10000),
 		loginIP:      newLimiter(rate.Every(time.Minute), 10, 10000),
 		loginAccount: newLimiter(rate.Every(5*time.Minute), 5, 10000),
+		loginDevice:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
+		passwordTry:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
 	}
 	s.csp, s.frameOrigin = policies(o.Config)
 	return s, nil

@@ -386,9 +386,9 @@ func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		{&w.deliv, `INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, attempts, smtp_code, enhanced_code,
 			reply, skip_reason, message_id, created_at, updated_at, sent_at, first_attempt_at, last_attempt_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.mbox, `INSERT INTO mailbox_events (mailbox, uid_validity, uid, message_id, from_addr, subject, kind, reason, status,
+		{&w.mbox, `INSERT INTO mailbox_events (uuid, mailbox, uid_validity, uid, message_id, from_addr, subject, kind, reason, status,
 			diagnostic, recipients, delivery_id, campaign_id, subscriber_id, matched_by, action, received_at, processed_at)
-			VALUES ('INBOX', 1, ?, ?, 'MAILER-DAEMON@mx.example', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verp', ?, ?, ?)`},
+			VALUES (?, 'INBOX', 1, ?, ?, 'MAILER-DAEMON@mx.example', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verp', ?, ?, ?)`},
 	} {
 		var err error
 		if *p.stmt, err = tx.PrepareContext(ctx, p.q); err != nil {
@@ -472,7 +472,7 @@ func (w *writer) mailbox(ctx context.Context, uid uint32, kind, reason, status, 
 	if kind == "complaint" {
 		subject = "Abuse report"
 	}
-	_, err := w.mbox.ExecContext(ctx, uid, fmt.Sprintf("%d.%s@mx.example", uid, kind), subject, kind, reason, status, diag, string(rcpts),
+	_, err := w.mbox.ExecContext(ctx, uuid.NewString(), uid, fmt.Sprintf("%d.%s@mx.example", uid, kind), subject, kind, reason, status, diag, string(rcpts),
 		delivery, campaign, subscriber, action, at.UTC(), at.UTC())
 	return err
 }

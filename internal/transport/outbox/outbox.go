@@ -8,10 +8,12 @@
 package outbox
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"bulletin/internal/address"
 	"bulletin/internal/outgoing"
 )
 
@@ -89,6 +92,64 @@ func (s *Sender) Send(ctx context.Context, m *outgoing.Message) (outgoing.Receip
 func (s *Sender) Close() error {
 	s.closed.Store(true)
 	return nil
+}
+
+// RemoveTo deletes the message files in dir addressed to email (To, Cc or
+// Bcc, whatever the case of the address), for the erasure of a person, and
+// returns how many it deleted. A dir that does not exist holds nothing.
+// Every file is read; one that cannot be read or parsed is an error that
+// names it, after the others were dealt with.
+func RemoveTo(dir, email string) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		return 0, fmt.Errorf("outbox: %w", err)
+	}
+	want := address.Key(email)
+	var (
+		n    int
+		errs []error
+	)
+	for _, path := range files {
+		to, err := addressedTo(path, want)
+		if err == nil && to {
+			if err = os.Remove(path); err == nil {
+				n++
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("outbox: %s: %w", path, err))
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// addressedTo reports whether the message in path has key (an address.Key)
+// among its recipients. Only the header is read.
+func addressedTo(path, key string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	m, err := mail.ReadMessage(bufio.NewReader(f))
+	if err != nil {
+		return false, err
+	}
+	for _, field := range []string{"To", "Cc", "Bcc"} {
+		if m.Header.Get(field) == "" {
+			continue
+		}
+		list, err := m.Header.AddressList(field)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", field, err)
+		}
+		for _, a := range list {
+			if address.Key(a.Address) == key {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // writeAtomic writes data to path through a synced temporary file in dir,

@@ -167,3 +167,40 @@ func TestNewOnAFile(t *testing.T) {
 		t.Errorf("New(%q) = nil error, want an error for a file", f)
 	}
 }
+
+// RemoveTo deletes the files addressed to one person, whatever the case of
+// the address, and only those; a folder that does not exist holds nothing.
+func TestRemoveTo(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := s.Send(context.Background(), message(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := message(1) // a second mail to the same reader
+	second.DeliveryToken = ""
+	if _, err := s.Send(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	n, err := RemoveTo(dir, "RCPT1@Example.net")
+	if err != nil || n != 2 {
+		t.Fatalf("RemoveTo = %d, %v; want 2", n, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(left) != 2 {
+		t.Fatalf("%d files left, want 2", len(left))
+	}
+	for _, f := range left {
+		raw, _ := os.ReadFile(f)
+		if bytes.Contains(bytes.ToLower(raw), []byte("rcpt1@example.net")) {
+			t.Errorf("%s, addressed to the erased reader, is still there", f)
+		}
+	}
+	if n, err := RemoveTo(filepath.Join(dir, "missing"), "rcpt1@example.net"); n != 0 || err != nil {
+		t.Errorf("RemoveTo(missing folder) = %d, %v; want 0, nil", n, err)
+	}
+}
