@@ -160,3 +160,36 @@ func TestClaimAppliesIntake(t *testing.T) {
 		t.Errorf("clearing after the claim: ApplyIntake = %d, %v, %d events; want 1, nil, 1", n, err, statusEvents(t, s, left.ID))
 	}
 }
+
+// A backup is of the database file alone: an unsubscribe still waiting in
+// the intake must be in it, or restoring the copy would mail that reader.
+func TestBackupTakesIntakeIn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bulletin.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sub := &Subscriber{Email: "kept@example.org", Status: Active}
+	if err := s.AddSubscriber(ctx, sub, []string{"L"}, false); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriter(t, path)
+	if err := s.Unsubscribe(ctx, sub.ID, "one-click", 0); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	dest := filepath.Join(t.TempDir(), "copy.db")
+	if err := s.Backup(ctx, dest); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(ctx, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := c.SubscriberByID(ctx, sub.ID); err != nil || got.Status != Unsubscribed {
+		t.Errorf("in the backup: %v, %v; want unsubscribed", got, err)
+	}
+}

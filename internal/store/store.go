@@ -160,6 +160,11 @@ func (s *Storage) Backup(ctx context.Context, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("store: backup: %s already exists", dest)
 	}
+	// The copy is of the database file alone: unsubscribes still waiting in
+	// the intake go in first, or a restore would forget them.
+	if _, err := s.ApplyIntake(ctx); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
 	if _, err := s.w.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}

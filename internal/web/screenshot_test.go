@@ -139,6 +139,9 @@ func TestScreenshots(t *testing.T) {
 	}
 	shoot(t, ctx, h.ts.URL, "/confirm/"+confirmTok, "public-confirm", 1024)
 	shoot(t, ctx, h.ts.URL, "/archive/"+part.UUID.String(), "public-archive", 1024)
+	// Past the undo window, coming back goes through a mail to the address.
+	h.clock.Advance(time.Hour)
+	shoot(t, ctx, h.ts.URL, h.unsubPath(subs[5], uuid.Nil), "public-unsubscribed-later-mobile", 390)
 
 	// The console: log in through the form, as a person does.
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -167,6 +170,7 @@ func TestScreenshots(t *testing.T) {
 		{"/admin/lists", "admin-lists"},
 		{"/admin/subscribers", "admin-subscribers"},
 		{"/admin/subscribers/" + subs[0].UUID.String(), "admin-subscriber"},
+		{"/admin/subscribers/" + subs[4].UUID.String(), "admin-subscriber-bounced"},
 		{"/admin/import", "admin-import"},
 		{"/admin/form", "admin-form"},
 		{"/admin/users", "admin-users"},
