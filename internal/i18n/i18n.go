@@ -20,8 +20,8 @@ const Default = "fr"
 // catalogues maps each supported language to its messages. It is never
 // written after start-up.
 var catalogues = map[string]map[string]string{
-	"fr": merge(fr, frReport, frConsent, frMailbox, frChecks, frLogin),
-	"en": merge(en, enReport, enConsent, enMailbox, enChecks, enLogin),
+	"fr": merge(fr, frReport, frConsent, frMailbox, frChecks, frLogin, frEditor, frConsole, frSettings, frOps),
+	"en": merge(en, enReport, enConsent, enMailbox, enChecks, enLogin, enEditor, enConsole, enSettings, enOps),
 }
 
 // merge returns one catalogue made of several: each part of the daemon

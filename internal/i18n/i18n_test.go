@@ -102,8 +102,8 @@ func TestPrinter(t *testing.T) {
 // let the later one win in silence.
 func TestCataloguePartsDoNotOverlap(t *testing.T) {
 	for lang, parts := range map[string][]map[string]string{
-		"fr": {fr, frReport, frConsent, frMailbox, frChecks, frLogin},
-		"en": {en, enReport, enConsent, enMailbox, enChecks, enLogin},
+		"fr": {fr, frReport, frConsent, frMailbox, frChecks, frLogin, frEditor, frConsole, frSettings, frOps},
+		"en": {en, enReport, enConsent, enMailbox, enChecks, enLogin, enEditor, enConsole, enSettings, enOps},
 	} {
 		seen := map[string]bool{}
 		for _, part := range parts {
