@@ -14,11 +14,14 @@ package address
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+
+	"bulletin/internal/i18n"
 )
 
 // Limits from RFC 5321 section 4.5.3.1.
@@ -31,14 +34,25 @@ const (
 // Error says why an address was refused.
 type Error struct {
 	Input  string // the text as given, before any trimming
-	Reason string // what is wrong, in words: "missing @", "domain has no dot"
+	Reason string // what is wrong, in English words: "missing @", "domain has no dot"
+	msg    i18n.Message
+}
+
+// Message returns what is wrong as a catalogue message, for a page in the
+// reader's language.
+func (e *Error) Message() i18n.Message {
+	return i18n.M("address.invalid", strconv.Quote(shortInput(e.Input)), e.msg)
 }
 
 // Error returns `invalid address "x": reason`.
 func (e *Error) Error() string {
-	in := e.Input
-	// A spreadsheet cell can hold anything, a whole paragraph included;
-	// the message must stay readable on one line.
+	return fmt.Sprintf("invalid address %q: %s", shortInput(e.Input), e.Reason)
+}
+
+// shortInput cuts what was given to 80 bytes: a spreadsheet cell can hold
+// anything, a whole paragraph included, and the message must stay readable
+// on one line.
+func shortInput(in string) string {
 	if len(in) > 80 {
 		cut := 80
 		for cut > 0 && !utf8.RuneStart(in[cut]) {
@@ -46,7 +60,7 @@ func (e *Error) Error() string {
 		}
 		in = in[:cut] + "…"
 	}
-	return fmt.Sprintf("invalid address %q: %s", in, e.Reason)
+	return in
 }
 
 // Normalize returns the canonical spelling of the address s, or an *Error
@@ -63,44 +77,44 @@ func (e *Error) Error() string {
 //
 // Normalize is idempotent: Normalize(Normalize(s)) == Normalize(s).
 func Normalize(s string) (string, error) {
-	fail := func(format string, args ...any) (string, error) {
-		return "", &Error{Input: s, Reason: fmt.Sprintf(format, args...)}
+	fail := func(key string, args ...any) (string, error) {
+		return failWith(s, i18n.M(key, args...))
 	}
 	a := unwrap(s)
 	if a == "" {
-		return fail("empty address")
+		return fail("address.empty")
 	}
 	if a[0] != '"' && strings.ContainsAny(a, "<>") {
-		return fail("angle brackets inside the address (a display name? give the address alone)")
+		return fail("address.angle_brackets")
 	}
 	var local, domain string
 	if a[0] == '"' {
 		q, rest, reason := splitQuoted(a)
-		if reason != "" {
-			return fail("%s", reason)
+		if !reason.IsZero() {
+			return failWith(s, reason)
 		}
 		local, domain = q, rest
 	} else {
 		switch n := strings.Count(a, "@"); {
 		case n == 0:
-			return fail("missing @")
+			return fail("address.missing_at")
 		case n > 1 && strings.ContainsAny(a, ",; "):
-			return fail("several addresses in one field")
+			return fail("address.several")
 		case n > 1:
-			return fail("more than one @")
+			return fail("address.two_at")
 		}
 		at := strings.IndexByte(a, '@')
 		local, domain = a[:at], a[at+1:]
-		if reason := checkDotAtom(local); reason != "" {
-			return fail("%s", reason)
+		if reason := checkDotAtom(local); !reason.IsZero() {
+			return failWith(s, reason)
 		}
 	}
 	if len(local) > maxLocal {
-		return fail("local part is %d octets, more than %d", len(local), maxLocal)
+		return fail("address.local.long", len(local), maxLocal)
 	}
 	d, reason := normalizeDomain(domain)
-	if reason != "" {
-		return fail("%s", reason)
+	if !reason.IsZero() {
+		return failWith(s, reason)
 	}
 	if len(a) == len(local)+1+len(d) && strings.HasPrefix(a, local) && a[len(local)] == '@' && strings.HasSuffix(a, d) {
 		// Already canonical, as most addresses in a file are: returning a
@@ -109,6 +123,10 @@ func Normalize(s string) (string, error) {
 		return a, nil
 	}
 	return local + "@" + d, nil
+}
+
+func failWith(s string, reason i18n.Message) (string, error) {
+	return "", &Error{Input: s, Reason: reason.String(), msg: reason}
 }
 
 // unwrap trims s and removes angle brackets and mailto: that wrap all of it,
@@ -158,9 +176,9 @@ var atext = func() (t [128]bool) {
 }()
 
 // checkDotAtom returns why local is not a valid dot-atom, or "".
-func checkDotAtom(local string) string {
+func checkDotAtom(local string) i18n.Message {
 	if local == "" {
-		return "empty local part"
+		return i18n.M("address.local.empty")
 	}
 	prevDot := false
 	for i, r := range local {
@@ -168,36 +186,36 @@ func checkDotAtom(local string) string {
 		case r == '.':
 			switch {
 			case i == 0:
-				return "local part starts with a dot"
+				return i18n.M("address.local.starts_dot")
 			case i == len(local)-1:
-				return "local part ends with a dot"
+				return i18n.M("address.local.ends_dot")
 			case prevDot:
-				return "two dots in a row in local part"
+				return i18n.M("address.local.two_dots")
 			}
 			prevDot = true
 			continue
 		case r < utf8.RuneSelf && atext[r]:
 		case unicode.IsSpace(r) || isTrimmed(r):
-			return "space in local part"
+			return i18n.M("address.local.space")
 		case r == utf8.RuneError:
-			return "invalid UTF-8 in local part"
+			return i18n.M("address.local.utf8")
 		case r >= utf8.RuneSelf:
-			return fmt.Sprintf("non-ASCII character %q in local part (internationalised local parts are not supported)", r)
+			return i18n.M("address.local.non_ascii", strconv.QuoteRune(r))
 		case r == '"':
-			return "quote in local part (only a whole local part may be quoted)"
+			return i18n.M("address.local.quote")
 		default:
-			return fmt.Sprintf("character %q not allowed in local part", r)
+			return i18n.M("address.local.character", strconv.QuoteRune(r))
 		}
 		prevDot = false
 	}
-	return ""
+	return i18n.Message{}
 }
 
 // splitQuoted splits `"quoted local"@domain`. It returns the local part in
 // canonical form (unquoted when the content is a plain dot-atom, otherwise
 // quoted with only `"` and `\` escaped), the domain, and a reason when the
 // text is not a valid RFC 5321 Quoted-string followed by "@".
-func splitQuoted(a string) (local, domain, reason string) {
+func splitQuoted(a string) (local, domain string, reason i18n.Message) {
 	var content strings.Builder
 	end := -1 // index of the closing quote
 scan:
@@ -210,63 +228,63 @@ scan:
 		case c == '\\':
 			// quoted-pairSMTP = "\" %d32-126
 			if i+1 >= len(a) || a[i+1] < 32 || a[i+1] > 126 {
-				return "", "", "invalid escape in quoted local part"
+				return "", "", i18n.M("address.quoted.escape")
 			}
 			i++
 			content.WriteByte(a[i])
 		case c >= 32 && c <= 126: // qtextSMTP: printable ASCII but " and \
 			content.WriteByte(c)
 		case c >= utf8.RuneSelf:
-			return "", "", "non-ASCII character in local part (internationalised local parts are not supported)"
+			return "", "", i18n.M("address.quoted.non_ascii")
 		default:
-			return "", "", fmt.Sprintf("control character %q in quoted local part", c)
+			return "", "", i18n.M("address.quoted.control", strconv.QuoteRune(rune(c)))
 		}
 	}
 	if end < 0 {
-		return "", "", "unterminated quoted local part"
+		return "", "", i18n.M("address.quoted.unterminated")
 	}
 	rest := a[end+1:]
 	switch {
 	case rest == "":
-		return "", "", "missing @"
+		return "", "", i18n.M("address.missing_at")
 	case rest[0] != '@':
-		return "", "", "text between the quoted local part and the @"
+		return "", "", i18n.M("address.quoted.text_before_at")
 	case strings.Contains(rest[1:], "@"):
-		return "", "", "more than one @"
+		return "", "", i18n.M("address.two_at")
 	}
 	c := content.String()
 	if c == "" {
-		return "", "", "empty local part"
+		return "", "", i18n.M("address.local.empty")
 	}
-	if checkDotAtom(c) == "" {
-		return c, rest[1:], ""
+	if checkDotAtom(c).IsZero() {
+		return c, rest[1:], i18n.Message{}
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(c) + `"`, rest[1:], ""
+	return `"` + r.Replace(c) + `"`, rest[1:], i18n.Message{}
 }
 
 // normalizeDomain returns the lower-case IDNA ASCII form of d, or a reason.
 // The structural checks run on the converted form, because IDNA mapping may
 // change the dots (the ideographic full stop "。" is a dot) and the length.
-func normalizeDomain(d string) (string, string) {
+func normalizeDomain(d string) (string, i18n.Message) {
 	if d == "" {
-		return "", "empty domain"
+		return "", i18n.M("address.domain.empty")
 	}
 	if d[0] == '[' {
-		return "", "address literals like [192.0.2.1] are not accepted"
+		return "", i18n.M("address.domain.literal")
 	}
 	ascii := true
 	for _, r := range d {
 		switch {
 		case unicode.IsSpace(r) || isTrimmed(r):
-			return "", "space in domain"
+			return "", i18n.M("address.domain.space")
 		case r == utf8.RuneError:
-			return "", "invalid UTF-8 in domain"
+			return "", i18n.M("address.domain.utf8")
 		case r >= utf8.RuneSelf:
 			ascii = false
 		case r == '.' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9':
 		default:
-			return "", fmt.Sprintf("character %q not allowed in domain", r)
+			return "", i18n.M("address.domain.character", strconv.QuoteRune(r))
 		}
 	}
 	lower := strings.ToLower(d)
@@ -275,39 +293,39 @@ func normalizeDomain(d string) (string, string) {
 		// label and no "--" for IDNA to check: the IDNA ASCII form is the
 		// text itself, and skipping the conversion halves the cost of
 		// Normalize on the addresses of a large import.
-		if reason := checkLabels(lower); reason != "" {
+		if reason := checkLabels(lower); !reason.IsZero() {
 			return "", reason
 		}
-		return lower, ""
+		return lower, i18n.Message{}
 	}
 	a, idnaErr := idna.Lookup.ToASCII(lower)
 	if a == "" {
 		a = lower
 	}
-	if reason := checkLabels(a); reason != "" {
+	if reason := checkLabels(a); !reason.IsZero() {
 		return "", reason
 	}
 	if idnaErr != nil {
 		if ascii {
-			return "", fmt.Sprintf("invalid domain %q", d)
+			return "", i18n.M("address.domain.invalid", strconv.Quote(d))
 		}
-		return "", fmt.Sprintf("invalid international domain %q", d)
+		return "", i18n.M("address.domain.invalid_idn", strconv.Quote(d))
 	}
-	return a, ""
+	return a, i18n.Message{}
 }
 
 // checkLabels returns why the ASCII domain a is not a host name Bulletin can
 // mail, or "".
-func checkLabels(a string) string {
+func checkLabels(a string) i18n.Message {
 	switch {
 	case strings.HasPrefix(a, "."):
-		return "domain starts with a dot"
+		return i18n.M("address.domain.starts_dot")
 	case strings.HasSuffix(a, "."):
-		return "domain ends with a dot"
+		return i18n.M("address.domain.ends_dot")
 	case !strings.Contains(a, "."):
-		return "domain has no dot"
+		return i18n.M("address.domain.no_dot")
 	case len(a) > maxDomain:
-		return fmt.Sprintf("domain is %d octets, more than %d", len(a), maxDomain)
+		return i18n.M("address.domain.long", len(a), maxDomain)
 	}
 	// Walk the labels without strings.Split: this runs for every row of an
 	// import.
@@ -316,22 +334,22 @@ func checkLabels(a string) string {
 		l, rest, _ = strings.Cut(rest, ".")
 		switch {
 		case l == "":
-			return "two dots in a row in domain"
+			return i18n.M("address.domain.two_dots")
 		case len(l) > maxLabel:
-			return fmt.Sprintf("domain label %q is %d octets, more than %d", l, len(l), maxLabel)
+			return i18n.M("address.label.long", strconv.Quote(l), len(l), maxLabel)
 		case l[0] == '-':
-			return fmt.Sprintf("domain label %q starts with a hyphen", l)
+			return i18n.M("address.label.starts_hyphen", strconv.Quote(l))
 		case l[len(l)-1] == '-':
-			return fmt.Sprintf("domain label %q ends with a hyphen", l)
+			return i18n.M("address.label.ends_hyphen", strconv.Quote(l))
 		}
 	}
 	// l is now the top-level domain.
 	for i := 0; i < len(l); i++ {
 		if l[i] < '0' || l[i] > '9' {
-			return ""
+			return i18n.Message{}
 		}
 	}
-	return "domain looks like an IP address"
+	return i18n.M("address.domain.ip")
 }
 
 // Key returns the identity of a normalised address, used to find duplicates

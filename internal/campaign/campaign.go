@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -41,9 +42,9 @@ var allowed = map[store.CampaignState][]store.CampaignState{
 // Change is a requested move of a campaign to another state.
 type Change struct {
 	To     store.CampaignState
-	Cause  string    // recorded with the transition: who or what moved it, and why
-	Reason string    // shown with the new state (why it is paused, failed)
-	SendAt time.Time // for To == Scheduled
+	Cause  i18n.Message // recorded with the transition: who or what moved it, and why
+	Reason i18n.Message // shown with the new state (why it is paused, failed)
+	SendAt time.Time    // for To == Scheduled
 	// LeaseOwner, when set, makes the move conditional on the engine still
 	// holding the campaign's lease.
 	LeaseOwner string
@@ -58,7 +59,7 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 	if !ok {
 		return fmt.Errorf("campaign: no transition to %q", ch.To)
 	}
-	if ch.Cause == "" {
+	if ch.Cause.IsZero() {
 		return errors.New("campaign: a transition needs a cause")
 	}
 	tr := store.Transition{CampaignID: c.ID, From: from, To: ch.To, Cause: ch.Cause, Reason: ch.Reason,
@@ -67,15 +68,8 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 		return errors.New("campaign: scheduling needs a send time")
 	}
 	if (ch.To == store.Sending || ch.To == store.Scheduled) && (c.State == store.Draft || c.State == store.Scheduled) {
-		// Recipients are fixed when sending starts: until then, a filter
-		// must still name attributes the lists' subscribers have.
-		if err := CheckFilter(ctx, st, c.Filter, c.Lists); err != nil {
+		if err := startable(ctx, st, c); err != nil {
 			return err
-		}
-		// A subject saved before line breaks were refused would pause the
-		// campaign at its first message.
-		if err := edition.SingleLine(c.Subject); err != nil {
-			return fmt.Errorf("campaign subject %w", err)
 		}
 	}
 	if ch.To == store.Sending {
@@ -88,9 +82,25 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 	if _, err := st.TransitionCampaign(ctx, tr); err != nil {
 		return err
 	}
-	c.State, c.StateReason = ch.To, ch.Reason
+	c.State, c.StateReason, c.Reason = ch.To, ch.Reason.String(), ch.Reason
 	if ch.To == store.Scheduled {
 		c.SendAt = ch.SendAt
+	}
+	return nil
+}
+
+// startable checks what must hold for a draft or scheduled campaign to be
+// scheduled or sent.
+func startable(ctx context.Context, st *store.Storage, c *store.Campaign) error {
+	// Recipients are fixed when sending starts: until then, a filter
+	// must still name attributes the lists' subscribers have.
+	if err := CheckFilter(ctx, st, c.Filter, c.Lists); err != nil {
+		return err
+	}
+	// A subject saved before line breaks were refused would pause the
+	// campaign at its first message.
+	if err := edition.SingleLine(c.Subject); err != nil {
+		return i18n.Errorf("campaign.err.subject", i18n.MessageOf(err))
 	}
 	return nil
 }
@@ -98,6 +108,21 @@ func Transition(ctx context.Context, st *store.Storage, c *store.Campaign, ch Ch
 // ErrFilter is wrapped by every error about a campaign's filter, so that
 // callers can point at the field.
 var ErrFilter = errors.New("filter")
+
+// filterError is an error about a campaign's filter: errors.Is finds
+// ErrFilter in it, and the console says it in the reader's language.
+type filterError struct{ msg i18n.Message }
+
+func filterErrorf(key string, args ...any) error { return &filterError{msg: i18n.M(key, args...)} }
+
+// Error returns the message in English.
+func (e *filterError) Error() string { return e.msg.String() }
+
+// Message returns the message, for the console.
+func (e *filterError) Message() i18n.Message { return e.msg }
+
+// Is reports that the error is about the filter.
+func (e *filterError) Is(target error) bool { return target == ErrFilter }
 
 // CheckFilter parses filter and refuses one that names an attribute no
 // subscriber on lists has (on any list when lists is empty): "secteur=BTP"
@@ -123,26 +148,24 @@ func CheckFilter(ctx context.Context, st *store.Storage, filter string, lists []
 		if known[c.Key] {
 			continue
 		}
-		where := "on " + strings.Join(lists, ", ")
+		where := i18n.M("campaign.err.filter_on", strings.Join(lists, ", "))
 		if len(lists) == 0 {
-			where = "at all"
+			where = i18n.M("campaign.err.filter_at_all")
 		}
-		msg := fmt.Sprintf("no subscriber %s has the attribute %q, so the campaign would go to ", where, c.Key)
+		msg := i18n.M("campaign.err.filter_no_one", where, c.Key)
 		if c.Negate {
-			msg += "everyone"
-		} else {
-			msg += "no one"
+			msg.Key = "campaign.err.filter_everyone"
 		}
 		names := slices.Sorted(maps.Keys(known))
 		for _, k := range names {
 			if strings.EqualFold(k, c.Key) {
-				return fmt.Errorf("%w: %s: did you mean %q?", ErrFilter, msg, k)
+				return filterErrorf("campaign.err.filter_did_you_mean", msg, k)
 			}
 		}
 		if len(names) == 0 {
-			return fmt.Errorf("%w: %s: these subscribers have no attributes", ErrFilter, msg)
+			return filterErrorf("campaign.err.filter_no_attributes", msg)
 		}
-		return fmt.Errorf("%w: %s (attributes they have: %s)", ErrFilter, msg, strings.Join(names, ", "))
+		return filterErrorf("campaign.err.filter_known", msg, strings.Join(names, ", "))
 	}
 	return nil
 }
@@ -175,11 +198,11 @@ func ParseFilter(s string) ([]store.AttrCond, error) {
 		if ok {
 			c.Negate = true
 		} else if k, v, ok = strings.Cut(part, "="); !ok {
-			return nil, fmt.Errorf("%w %q: expected key=value or key!=value", ErrFilter, part)
+			return nil, filterErrorf("campaign.err.filter_syntax", part)
 		}
 		c.Key, c.Value = strings.TrimSpace(k), strings.TrimSpace(v)
 		if c.Key == "" || strings.ContainsAny(c.Key, "\"\\$.[]*") {
-			return nil, fmt.Errorf("%w %q: bad attribute name %q", ErrFilter, part, c.Key)
+			return nil, filterErrorf("campaign.err.filter_name", part, c.Key)
 		}
 		out = append(out, c)
 	}

@@ -1,14 +1,15 @@
 package campaign
 
 import (
-	"fmt"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 	"bulletin/internal/links"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/render"
@@ -24,6 +25,18 @@ type Content struct {
 	From, ReplyTo string
 	// Organisation names the List-Id of campaigns sent to several lists.
 	Organisation string
+	// Live, when set, returns the content to use instead, read at the
+	// start of each campaign, preview and test send: the settings staff
+	// change in the console apply without a restart.
+	Live func() *Content
+}
+
+// Current returns the content to use now: Live's when set, else ct.
+func (ct *Content) Current() *Content {
+	if ct.Live != nil {
+		return ct.Live()
+	}
+	return ct
 }
 
 // Composer writes the messages of one campaign. The edition is rendered
@@ -38,6 +51,7 @@ type Composer struct {
 	subject  string
 	domain   string // of the From address: Message-IDs are ours
 	listID   string
+	feedback string // Feedback-ID
 	webView  string
 }
 
@@ -56,6 +70,7 @@ func (ct *Content) Composer(c *store.Campaign, source, dir string) (*Composer, e
 // test send of a file). A campaign that tracks has its links found once
 // here, so that each message only signs them.
 func (ct *Content) EditionComposer(c *store.Campaign, ed *edition.Edition) (*Composer, error) {
+	ct = ct.Current()
 	prepare := ct.Templates.Prepare
 	if c.Track {
 		prepare = ct.Templates.PrepareTracked
@@ -80,9 +95,14 @@ func (ct *Content) EditionComposer(c *store.Campaign, ed *edition.Edition) (*Com
 	if len(c.Lists) == 1 {
 		name = c.Lists[0]
 	}
-	if slug := edition.Slugify(name); slug != "" {
+	slug := edition.Slugify(name)
+	if slug != "" {
 		comp.listID = name + " <" + slug + ".list." + comp.domain + ">"
 	}
+	// Gmail's feedback loop reports complaint rates by campaign, list and
+	// kind of mail; the last field names the sender, the same for all.
+	comp.feedback = strings.Join(slices.DeleteFunc([]string{c.UUID.String(), slug, "newsletter", comp.domain},
+		func(s string) bool { return s == "" }), ":")
 	return comp, nil
 }
 
@@ -100,7 +120,7 @@ func parseAddress(what, s, fallback string) (outgoing.Address, error) {
 		err = edition.SingleLine(a.Name)
 	}
 	if err != nil {
-		return outgoing.Address{}, fmt.Errorf("campaign %s %q: %w", what, s, err)
+		return outgoing.Address{}, i18n.Errorf("campaign.err.address", what, s, i18n.MessageOf(err))
 	}
 	return outgoing.Address{Name: a.Name, Addr: a.Address}, nil
 }
@@ -136,6 +156,7 @@ func (c *Composer) Message(d *store.Delivery) *outgoing.Message {
 		MessageID:             d.UUID.String() + "@" + c.domain,
 		Date:                  time.Now(),
 		ListID:                c.listID,
+		FeedbackID:            c.feedback,
 		ListUnsubscribeMailto: c.links.UnsubscribeMailto(d.UUID),
 		CampaignID:            c.campaign.UUID.String(),
 		DeliveryToken:         c.links.DeliveryToken(d.UUID),

@@ -3,11 +3,12 @@ package campaign
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
+	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
 
@@ -61,10 +62,11 @@ type Spec struct {
 // Create creates a draft campaign of a stored edition from spec. It never
 // reads files: the command line adds an edition file first (AddEdition),
 // and the web side and the API name stored editions only.
+//
+// Without lists in spec, the campaign goes to the lists the edition names
+// in its front matter ("lists:"), so that an edition written for the
+// partners goes to them unless staff say otherwise.
 func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign, error) {
-	if len(spec.Lists) == 0 {
-		return nil, errors.New("a campaign needs at least one list")
-	}
 	if _, err := ParseFilter(spec.Filter); err != nil {
 		return nil, err
 	}
@@ -75,7 +77,7 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 	}
 	se, err := st.EditionBySlug(ctx, spec.Edition)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no edition %q (see bulletin edition ls)", spec.Edition)
+		return nil, i18n.Errorf("campaign.err.no_edition", spec.Edition)
 	}
 	if err != nil {
 		return nil, err
@@ -84,16 +86,22 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 	if err != nil {
 		return nil, err
 	}
+	if len(spec.Lists) == 0 {
+		spec.Lists = ed.Lists
+	}
+	if len(spec.Lists) == 0 {
+		return nil, i18n.Errorf("campaign.err.no_lists")
+	}
 	c := &store.Campaign{Name: spec.Name, EditionID: se.ID, Subject: spec.Subject, From: spec.From,
 		ReplyTo: spec.ReplyTo, Filter: spec.Filter, Track: spec.Track}
 	if c.Subject == "" {
 		c.Subject = ed.Subject
 	}
 	if strings.TrimSpace(c.Subject) == "" {
-		return nil, fmt.Errorf("edition %s has no subject: give one with --subject", se.Slug)
+		return nil, i18n.Errorf("campaign.err.no_subject", se.Slug)
 	}
 	if err := edition.SingleLine(c.Subject); err != nil {
-		return nil, fmt.Errorf("campaign subject %w", err)
+		return nil, i18n.Errorf("campaign.err.subject", i18n.MessageOf(err))
 	}
 	if c.Name == "" {
 		c.Name = ed.Title
@@ -104,7 +112,7 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 	for _, name := range spec.Lists {
 		l, err := st.ListByName(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("no list named %q (see bulletin list ls)", name)
+			return nil, i18n.Errorf("campaign.err.no_list", name)
 		}
 		if err != nil {
 			return nil, err
@@ -118,4 +126,37 @@ func Create(ctx context.Context, st *store.Storage, spec Spec) (*store.Campaign,
 		return nil, err
 	}
 	return st.CampaignByID(ctx, c.ID)
+}
+
+// EditionLists returns the lists a stored edition names in its front
+// matter, to preselect them when a campaign of it is made; nil when the
+// edition is unknown or does not parse.
+func EditionLists(ctx context.Context, st *store.Storage, slug string) []string {
+	se, err := st.EditionBySlug(ctx, slug)
+	if err != nil {
+		return nil
+	}
+	ed, err := ParseStored(se)
+	if err != nil {
+		return nil
+	}
+	return ed.Lists
+}
+
+// ListFindings returns a warning for each list an edition names in its
+// front matter that does not exist in the store: a campaign of it would
+// otherwise be refused only when it is created.
+func ListFindings(ctx context.Context, st *store.Storage, ed *edition.Edition) ([]render.Finding, error) {
+	var fs []render.Finding
+	for _, name := range ed.Lists {
+		_, err := st.ListByName(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			fs = append(fs, render.Finding{Severity: render.Warning, Where: ed.FieldWhere("lists"), Message: i18n.M("editor.check.no_list", name)})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fs, nil
 }

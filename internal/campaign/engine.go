@@ -17,6 +17,8 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
+	"bulletin/internal/classify"
+	"bulletin/internal/i18n"
 	"bulletin/internal/outgoing"
 	"bulletin/internal/store"
 	"bulletin/internal/transport/outbox"
@@ -69,6 +71,24 @@ type Options struct {
 	Owner string
 	// Transport describes the sender for logs ("outbox data/outbox").
 	Transport string
+	// SoftLimit and SoftWindow are the soft-bounce rule that the relay's
+	// soft refusals count toward, as soft bounces do (bounces.soft_limit,
+	// bounces.soft_window). Defaults 3 and 30 days.
+	SoftLimit  int
+	SoftWindow time.Duration
+	// Limits, when set, is read at the start of each campaign: the rate,
+	// quotas and quiet hours it returns (staff change them in the
+	// console) then apply to every campaign sending. nil: the fields
+	// above, for good.
+	Limits func() (Limits, error)
+}
+
+// Limits are the engine's pace: its sending rate, the relay's quotas and
+// the quiet hours, as in Options.
+type Limits struct {
+	Rate                    float64
+	HourlyQuota, DailyQuota int
+	Quiet                   Quiet
 }
 
 func (o Options) withDefaults() Options {
@@ -90,6 +110,12 @@ func (o Options) withDefaults() Options {
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second
 	}
+	if o.SoftLimit <= 0 {
+		o.SoftLimit = 3
+	}
+	if o.SoftWindow <= 0 {
+		o.SoftWindow = 30 * 24 * time.Hour
+	}
 	if o.Owner == "" {
 		host, _ := os.Hostname()
 		o.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8])
@@ -109,6 +135,9 @@ type Engine struct {
 	log     *slog.Logger
 	limiter *rate.Limiter
 
+	limitsMu sync.RWMutex
+	limits   Limits // the pace in force: Options' until Options.Limits says otherwise
+
 	inflight atomic.Int64 // claimed and not yet recorded, all campaigns: counted against quotas
 	wake     chan struct{}
 
@@ -125,7 +154,8 @@ func NewEngine(st *store.Storage, sender Sender, content *Content, opts Options,
 		lim = rate.NewLimiter(rate.Limit(opts.Rate), 4*opts.Workers)
 	}
 	return &Engine{st: st, sender: sender, content: content, opts: opts, log: log, limiter: lim,
-		wake: make(chan struct{}, 1), running: map[int64]bool{}}
+		limits: Limits{Rate: opts.Rate, HourlyQuota: opts.HourlyQuota, DailyQuota: opts.DailyQuota, Quiet: opts.Quiet},
+		wake:   make(chan struct{}, 1), running: map[int64]bool{}}
 }
 
 // Options returns the engine's options with defaults filled in.
@@ -216,6 +246,7 @@ func (e *Engine) RunCampaign(ctx context.Context, id int64) error {
 		return err
 	}
 	log := e.log.With(slog.String("campaign", c.UUID.String()), slog.String("name", c.Name))
+	e.refreshLimits(log)
 	if n, err := e.st.RecoverInFlight(ctx, id, owner); err != nil {
 		return err
 	} else if n > 0 {
@@ -229,9 +260,9 @@ func (e *Engine) RunCampaign(ctx context.Context, id int64) error {
 	comp, err := e.content.Composer(c, source, dir)
 	if err != nil {
 		// A layout edited into a broken state: staff fix it and resume.
-		reason := "cannot render the edition: " + err.Error()
-		log.Error("campaign paused", slog.String("reason", reason))
-		return Transition(ctx, e.st, c, Change{To: store.Paused, Cause: "engine: render failed", Reason: reason, LeaseOwner: owner})
+		reason := i18n.M("campaign.reason.render_failed", i18n.MessageOf(err))
+		log.Error("campaign paused", slog.String("reason", reason.String()))
+		return Transition(ctx, e.st, c, Change{To: store.Paused, Cause: i18n.M("campaign.cause.render_failed"), Reason: reason, LeaseOwner: owner})
 	}
 	log.Info("sending campaign", slog.String("transport", e.opts.Transport))
 	r := &run{e: e, c: c, comp: comp, log: log, owner: owner}
@@ -249,19 +280,19 @@ type run struct {
 	pending    atomic.Int64 // claimed, not yet recorded
 	relayFails atomic.Int64 // connection failures in a row
 	mu         sync.Mutex
-	pauseWhy   string
+	pauseWhy   i18n.Message
 	waitLogged time.Time
 }
 
-func (r *run) pause(reason string) {
+func (r *run) pause(reason i18n.Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.pauseWhy == "" {
+	if r.pauseWhy.IsZero() {
 		r.pauseWhy = reason
 	}
 }
 
-func (r *run) pauseReason() string {
+func (r *run) pauseReason() i18n.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.pauseWhy
@@ -317,13 +348,13 @@ func (r *run) run(ctx context.Context) error {
 	beat.Wait()
 
 	bg := context.WithoutCancel(ctx)
-	if why := r.pauseReason(); why != "" {
-		err := Transition(bg, r.e.st, r.c, Change{To: store.Paused, Cause: "engine: relay fault", Reason: why, LeaseOwner: r.owner})
+	if why := r.pauseReason(); !why.IsZero() {
+		err := Transition(bg, r.e.st, r.c, Change{To: store.Paused, Cause: i18n.M("campaign.cause.relay_fault"), Reason: why, LeaseOwner: r.owner})
 		if errors.As(err, new(*store.StateError)) {
 			return nil // staff paused or cancelled it meanwhile
 		}
 		if err == nil {
-			r.log.Error("campaign paused: the relay refuses to send", slog.String("reason", why))
+			r.log.Error("campaign paused: the relay refuses to send", slog.String("reason", why.String()))
 		}
 		return err
 	}
@@ -334,12 +365,13 @@ func (r *run) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	summary := fmt.Sprintf("all %d deliveries done: %d sent, %d failed, %d skipped", counts.Total,
+	summary := i18n.M("campaign.cause.done", counts.Total,
 		counts.ByState[store.Delivered], counts.ByState[store.Undelivered], counts.ByState[store.Skipped])
 	if counts.Duplicates > 0 {
-		summary += fmt.Sprintf(", %d possibly sent twice", counts.Duplicates)
+		summary.Key = "campaign.cause.done_twice"
+		summary.Args = append(summary.Args, counts.Duplicates)
 	}
-	if err := Transition(bg, r.e.st, r.c, Change{To: store.Sent, Cause: "engine: " + summary, LeaseOwner: r.owner}); err != nil {
+	if err := Transition(bg, r.e.st, r.c, Change{To: store.Sent, Cause: summary, LeaseOwner: r.owner}); err != nil {
 		return err
 	}
 	r.log.Info(fmt.Sprintf("campaign sent: %d messages through %s", counts.ByState[store.Delivered], r.e.opts.Transport), slog.Int("sent", counts.ByState[store.Delivered]), slog.Int("failed", counts.ByState[store.Undelivered]),
@@ -387,7 +419,7 @@ func (r *run) claim(ctx context.Context, jobs chan<- *store.Delivery, free chan 
 		}
 	}
 	for {
-		if r.pauseReason() != "" {
+		if !r.pauseReason().IsZero() {
 			return false, nil
 		}
 		select {
@@ -482,6 +514,35 @@ func (r *run) claim(ctx context.Context, jobs chan<- *store.Delivery, free chan 
 	}
 }
 
+// refreshLimits reads Options.Limits at the start of a campaign; when it
+// fails, the pace in force is kept.
+func (e *Engine) refreshLimits(log *slog.Logger) {
+	if e.opts.Limits == nil {
+		return
+	}
+	l, err := e.opts.Limits()
+	if err != nil {
+		log.Error("reading the sending pace; the one in force is kept", slog.Any("err", err))
+		return
+	}
+	e.limitsMu.Lock()
+	e.limits = l
+	e.limitsMu.Unlock()
+	if l.Rate > 0 {
+		e.limiter.SetBurst(4 * e.opts.Workers)
+		e.limiter.SetLimit(rate.Limit(l.Rate))
+	} else {
+		e.limiter.SetLimit(rate.Inf)
+	}
+}
+
+// Pace returns the rate, quotas and quiet hours in force.
+func (e *Engine) Pace() Limits {
+	e.limitsMu.RLock()
+	defer e.limitsMu.RUnlock()
+	return e.limits
+}
+
 // ErrQuota is Admit's answer when the relay's hourly or daily quota is
 // used up.
 var ErrQuota = errors.New("campaign: relay quota used up")
@@ -506,7 +567,7 @@ func (e *Engine) Admit(ctx context.Context) error {
 // window returns how many messages may go now under the quiet hours and the
 // quotas, and when zero, until when and why.
 func (e *Engine) window(ctx context.Context, now time.Time) (until time.Time, allowed int, why string, err error) {
-	if next := e.opts.Quiet.Next(now); next.After(now) {
+	if next := e.Pace().Quiet.Next(now); next.After(now) {
 		return next, 0, "quiet hours", nil
 	}
 	return e.quotas(ctx, now)
@@ -520,7 +581,7 @@ func (e *Engine) quotas(ctx context.Context, now time.Time) (until time.Time, al
 		quota int
 		span  time.Duration
 		name  string
-	}{{e.opts.HourlyQuota, time.Hour, "hourly quota"}, {e.opts.DailyQuota, 24 * time.Hour, "daily quota"}} {
+	}{{e.Pace().HourlyQuota, time.Hour, "hourly quota"}, {e.Pace().DailyQuota, 24 * time.Hour, "daily quota"}} {
 		if w.quota <= 0 {
 			continue
 		}
@@ -571,24 +632,35 @@ func (r *run) send(ctx context.Context, d *store.Delivery) store.Result {
 		se = &outgoing.SendError{Temporary: true, Scope: outgoing.ScopeRelay, Message: err.Error(), Err: err}
 	}
 	res.SMTPCode, res.EnhancedCode, res.Reply = se.Code, se.Enhanced, reply(se)
-	if se.Scope == outgoing.ScopeRecipient {
+	// A permanent refusal of the recipient is judged like a bounce; one
+	// that refuses the session (relaying denied, the sender refused) is
+	// the relay's fault, whatever command it answered.
+	var judged classify.Refusal
+	if se.Scope == outgoing.ScopeRecipient && !se.Temporary {
+		judged = classify.JudgeReply(se.Command, se.Code, se.Enhanced, se.Message)
+	}
+	if se.Scope == outgoing.ScopeRecipient && !judged.RelayWide {
 		r.relayFails.Store(0) // the relay answered
 		if se.Temporary {
 			return r.retry(d, res)
 		}
 		res.Outcome = store.OutcomeFailed
+		if judged.Kind == classify.Hard || judged.Kind == classify.Soft {
+			res.Refusal = &store.Refusal{Kind: string(judged.Kind), Reason: judged.Reason,
+				SoftLimit: r.e.opts.SoftLimit, SoftWindow: r.e.opts.SoftWindow}
+		}
 		return res
 	}
 	// The relay's fault: the recipient is not to blame, so once the run is
 	// paused its deliveries go back to the queue without counting an attempt.
 	switch {
-	case r.pauseReason() != "":
+	case !r.pauseReason().IsZero():
 	case !se.Temporary:
-		r.pause(reply(se))
+		r.pause(i18n.M("campaign.reason.relay_refused", reply(se)))
 	case errors.Is(err, smtp.ErrClosed) || errors.Is(err, outbox.ErrClosed) || errors.Is(err, context.Canceled):
 	default:
 		if n := r.relayFails.Add(1); n >= int64(r.e.opts.PauseAfter) {
-			r.pause(fmt.Sprintf("%d connection failures in a row, the last: %s", n, reply(se)))
+			r.pause(i18n.M("campaign.reason.relay_down", int(n), reply(se)))
 		} else {
 			return r.retry(d, res)
 		}

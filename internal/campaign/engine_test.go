@@ -14,6 +14,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/smtptest"
 	"bulletin/internal/store"
 	"bulletin/internal/transport/smtp"
@@ -102,8 +103,15 @@ func TestCampaignSendsEachRecipientOnce(t *testing.T) {
 	if got := strings.Join(path, ","); got != "draft,sending,sent" {
 		t.Errorf("transitions %s, want draft,sending,sent", got)
 	}
-	if !strings.Contains(tr[len(tr)-1].Cause, "39 sent") {
+	if !strings.Contains(tr[len(tr)-1].Cause.String(), "39 sent") {
 		t.Errorf("last transition's cause %q does not sum up the ledger", tr[len(tr)-1].Cause)
+	}
+	// The history is kept as codes: the console says it in French.
+	if last := tr[len(tr)-1].Cause; last.Key != "campaign.cause.done" || !strings.Contains(i18n.New("fr").Msg(last), "39 partis") {
+		t.Errorf("last transition's cause %s = %q in French, want campaign.cause.done with 39 partis", last.Key, i18n.New("fr").Msg(last))
+	}
+	if first := tr[0].Cause; first.Key != "campaign.cause.created" || i18n.New("fr").Msg(first) != "création" {
+		t.Errorf("first transition's cause %s, want campaign.cause.created", first.Key)
 	}
 }
 
@@ -260,7 +268,7 @@ func TestCampaignPausesWhenRelayRefuses(t *testing.T) {
 			srv.SetFaults(smtptest.Faults{})
 			e2 := f.engine(smtpSender(t, srv, 2, "bulletin", "secret"), Options{Workers: 2, RetryBackoff: time.Millisecond})
 			f.c = c
-			if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: "test: resume"}); err != nil {
+			if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: i18n.Text("test: resume")}); err != nil {
 				t.Fatal(err)
 			}
 			if c := f.runUntil(e2, 30*time.Second); c.State != store.Sent {
@@ -374,7 +382,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Errorf("duplicates %d, sent %d; want 3 counted, 10 sent", n.Duplicates, n.ByState[store.Delivered])
 	}
 	tr, _ := f.st.CampaignTransitions(f.ctx, f.c.ID)
-	if cause := tr[len(tr)-1].Cause; !strings.Contains(cause, "3 possibly sent twice") {
+	if cause := tr[len(tr)-1].Cause.String(); !strings.Contains(cause, "3 possibly sent twice") {
 		t.Errorf("final cause %q does not count the duplicates", cause)
 	}
 }
@@ -422,28 +430,28 @@ func TestTransitions(t *testing.T) {
 	f := newFixture(t, 3)
 	bad := []store.CampaignState{store.Sent, store.Paused, store.Failed}
 	for _, to := range bad {
-		if err := Transition(f.ctx, f.st, f.c, Change{To: to, Cause: "test"}); err == nil {
+		if err := Transition(f.ctx, f.st, f.c, Change{To: to, Cause: i18n.Text("test")}); err == nil {
 			t.Errorf("draft → %s allowed", to)
 		}
 	}
 	at := time.Now().Add(time.Hour)
-	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Scheduled, Cause: "test", SendAt: at}); err != nil {
+	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Scheduled, Cause: i18n.Text("test"), SendAt: at}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Cancelled, Cause: "staff"}); err != nil {
+	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Cancelled, Cause: i18n.Text("staff")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: "test"}); err == nil {
+	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: i18n.Text("test")}); err == nil {
 		t.Error("cancelled → sending allowed")
 	}
 	tr, _ := f.st.CampaignTransitions(f.ctx, f.c.ID)
-	if len(tr) != 3 || tr[2].Cause != "staff" || tr[2].From != store.Scheduled || tr[2].At.IsZero() {
+	if len(tr) != 3 || tr[2].Cause.String() != "staff" || tr[2].From != store.Scheduled || tr[2].At.IsZero() {
 		t.Errorf("transitions %+v", tr)
 	}
 	// A cancelled campaign's queued rows are skipped: nothing is left pending.
 	g := newFixture(t, 4)
 	g.start()
-	if err := Transition(g.ctx, g.st, g.c, Change{To: store.Cancelled, Cause: "staff"}); err != nil {
+	if err := Transition(g.ctx, g.st, g.c, Change{To: store.Cancelled, Cause: i18n.Text("staff")}); err != nil {
 		t.Fatal(err)
 	}
 	if n := g.counts(); n.ByState[store.Skipped] != 4 {
@@ -493,7 +501,7 @@ func TestHourlyQuota(t *testing.T) {
 	if srv.Count() != 5 {
 		t.Errorf("%d sent, want the quota of 5", srv.Count())
 	}
-	if s.Waiting != "hourly quota" || s.EstimatedEnd.Before(time.Now().Add(50*time.Minute)) || s.EstimatedEnd.After(time.Now().Add(2*time.Hour)) {
+	if s.Waiting.String() != "hourly quota" || s.EstimatedEnd.Before(time.Now().Add(50*time.Minute)) || s.EstimatedEnd.After(time.Now().Add(2*time.Hour)) {
 		t.Errorf("status waiting %q, end %v; want the hourly quota and an end about an hour away", s.Waiting, s.EstimatedEnd)
 	}
 	if n := f.counts(); n.ByState[store.Queued] != 3 || n.ByState[store.InFlight] != 0 {

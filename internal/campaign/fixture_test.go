@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 	"bulletin/internal/links"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
@@ -123,7 +124,7 @@ func (f *fixture) engine(s Sender, opts Options) *Engine {
 // start moves the campaign to sending (fixing its recipients).
 func (f *fixture) start() {
 	f.t.Helper()
-	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: "test"}); err != nil {
+	if err := Transition(f.ctx, f.st, f.c, Change{To: store.Sending, Cause: i18n.Text("test")}); err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/smtptest"
 	"bulletin/internal/store"
 )
@@ -49,7 +50,7 @@ func TestQuietHoursWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Waiting != "quiet hours" || s.WaitUntil.Before(now.Add(50*time.Minute)) || s.EstimatedEnd.Before(s.WaitUntil) {
+	if s.Waiting.String() != "quiet hours" || s.WaitUntil.Before(now.Add(50*time.Minute)) || s.EstimatedEnd.Before(s.WaitUntil) {
 		t.Errorf("status: waiting %q until %v, end %v; want quiet hours for about an hour", s.Waiting, s.WaitUntil, s.EstimatedEnd)
 	}
 }
@@ -70,7 +71,7 @@ func TestPauseAndResumeWhileSending(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	c, _ := f.st.CampaignByID(f.ctx, f.c.ID)
-	if err := Transition(f.ctx, f.st, c, Change{To: store.Paused, Cause: "staff", Reason: "paused by staff"}); err != nil {
+	if err := Transition(f.ctx, f.st, c, Change{To: store.Paused, Cause: i18n.Text("staff"), Reason: i18n.M("campaign.reason.paused_by_staff")}); err != nil {
 		t.Fatal(err)
 	}
 	// Within a heartbeat the engine stops and records what was in flight.
@@ -91,7 +92,7 @@ func TestPauseAndResumeWhileSending(t *testing.T) {
 	if srv.Count() != stopped || stopped == 40 {
 		t.Fatalf("%d messages after the pause had settled at %d (of 40)", srv.Count(), stopped)
 	}
-	if err := Transition(f.ctx, f.st, c, Change{To: store.Sending, Cause: "staff: resume"}); err != nil {
+	if err := Transition(f.ctx, f.st, c, Change{To: store.Sending, Cause: i18n.Text("staff: resume")}); err != nil {
 		t.Fatal(err)
 	}
 	e.Wake()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -14,9 +15,9 @@ type Status struct {
 	// EstimatedEnd is when the deliveries not yet done should be done, for
 	// a campaign sending or paused (as if resumed now); zero otherwise.
 	EstimatedEnd time.Time
-	// Waiting says why nothing goes out now ("quiet hours", "hourly
-	// quota"), and WaitUntil until when; empty when sending freely.
-	Waiting   string
+	// Waiting says why nothing goes out now (quiet hours, a quota), and
+	// WaitUntil until when; zero when sending freely.
+	Waiting   i18n.Message
 	WaitUntil time.Time
 }
 
@@ -61,11 +62,11 @@ func CampaignStatus(ctx context.Context, st *store.Storage, c *store.Campaign, o
 	}
 	if c.State == store.Sending {
 		if next := opts.Quiet.Next(now); next.After(now) {
-			s.Waiting, s.WaitUntil = "quiet hours", next
+			s.Waiting, s.WaitUntil = i18n.M("campaign.waiting.quiet_hours"), next
 		} else if opts.HourlyQuota > 0 && p.SentLastHour >= opts.HourlyQuota {
-			s.Waiting = "hourly quota"
+			s.Waiting = i18n.M("campaign.waiting.hourly_quota")
 		} else if opts.DailyQuota > 0 && p.SentLastDay >= opts.DailyQuota {
-			s.Waiting = "daily quota"
+			s.Waiting = i18n.M("campaign.waiting.daily_quota")
 		}
 	}
 	return s, nil

@@ -30,6 +30,7 @@ var (
 		`non remis`, `non distribuable`, `echec (?:de la )?(?:remise|livraison|distribution)`, `message non delivre`,
 		`unzustellbar`, `nicht zustellbar`, `no se puede entregar`, `mail failure`, `returned to sender`,
 		`not (?:a )?member`, `delivery notification`, `nondeliverable`, `non-delivery`,
+		`(?:配信|配送|送信)(?:エラー|不能|失敗)`,
 	)
 	bodyBounceRE = rx(
 		`could not be delivered`, `couldn't be delivered`, `not be delivered`, `undeliverable`, `undelivered`,
@@ -42,6 +43,7 @@ var (
 		`non remis`, `n'a pas pu (?:etre )?(?:remis|delivre|distribue|achemine)`, `echec (?:de la )?(?:remise|livraison|distribution)`,
 		`impossible de (?:remettre|delivrer|distribuer|livrer)`, `nicht zugestellt`, `unzustellbar`, `error sending your mail`,
 		`failed to deliver`, `delivery problem`, `rejected by`, `no valid recipients`, `were not delivered`,
+		`(?:配信|配送|送信)(?:に|が)失敗`, `(?:配信|配送|送信|お届け)(?:でき|出来)ません`, `届きませんでした`, `届けることが(?:でき|出来)ません`,
 	)
 	delayRE = rx(
 		`has been delayed`, `have been delayed`, `is delayed`, `delivery (?:is )?delayed`, `warning message only`, `this is a warning`,

@@ -87,6 +87,7 @@ const (
 	ReasonDelayed       = "delayed"         // delivery still being retried
 	ReasonFeedback      = "feedback"        // a complaint (feedback report)
 	ReasonVacation      = "vacation"        // an auto-reply
+	ReasonListRobot     = "list_robot"      // a mailing-list program's answer (loop alert, command error)
 	ReasonUnsubscribe   = "unsubscribe"     // a mailto unsubscribe request
 	ReasonReply         = "reply"           // a human reply
 	ReasonDelivered     = "delivered"       // a success notification: nothing to do
@@ -232,9 +233,12 @@ func classifyAt(raw []byte, opts Options, depth int) Result {
 
 	// Order matters: a feedback report quotes a message and a bounce can
 	// carry Auto-Submitted, so the report shapes are read before the
-	// auto-reply signs, and all of them before the mailto unsubscribe.
+	// auto-reply signs, and all of them before the mailto unsubscribe. A
+	// list program's answer says "not delivered" to the list's members,
+	// so it is told apart before the bounce shapes.
 	switch {
 	case classifyComplaint(m, opts, &res):
+	case classifyListRobot(m, &res):
 	case classifyBounce(m, &res):
 	case classifyAutoReply(m, &res):
 	case classifyUnsubscribe(m, opts, &res):

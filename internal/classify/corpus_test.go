@@ -95,8 +95,10 @@ func (t tally) String() string {
 	return fmt.Sprintf("%d/%d (%.1f%%)", t.ok, t.n, 100*float64(t.ok)/float64(t.n))
 }
 
-// TestCorpusAccuracy runs Classify over the whole corpus and fails below 95%
-// agreement with expected.jsonl.
+// TestCorpusAccuracy runs Classify over the whole corpus and fails below
+// 95.5% agreement with expected.jsonl: one miss more than today's 284/297.
+// The misses left are messages whose expected label contradicts their own
+// words (a 5.1.1 "User Unknown" labelled a full mailbox, for one).
 func TestCorpusAccuracy(t *testing.T) {
 	exps := loadExpectations(t)
 	if len(exps) == 0 {
@@ -174,8 +176,8 @@ func TestCorpusAccuracy(t *testing.T) {
 	if testing.Verbose() {
 		fmt.Print(b.String())
 	}
-	if acc := float64(all.ok) / float64(all.n); acc < 0.95 {
-		t.Errorf("corpus accuracy %.1f%% < 95%%", 100*acc)
+	if acc := float64(all.ok) / float64(all.n); acc < 0.955 {
+		t.Errorf("corpus accuracy %.1f%% < 95.5%%", 100*acc)
 	}
 }
 

@@ -145,32 +145,37 @@ func stripDiagType(v string) string {
 	return v
 }
 
-// textDSNStart finds delivery-status fields quoted inside a text part (some
-// MTAs send "Technical report:" with the fields in the text), and returns
-// the text from the first such field, or "".
+// textDSNStart returns the delivery-status fields some MTAs quote in their
+// text part ("Technical report:" with the fields in the text), from the
+// start of the first recipient block, or "". The fields may be indented as
+// a block (a quoted report): the block's own indentation is removed, so
+// that continuation lines still read as such.
 func textDSNStart(s string) string {
-	low := strings.ToLower(s)
-	i := strings.Index(low, "\nfinal-recipient:")
-	if i < 0 {
-		if strings.HasPrefix(low, "final-recipient:") {
-			i = 0
-		} else {
-			return ""
-		}
+	if !strings.Contains(s, "ecipient:") && !strings.Contains(s, "ECIPIENT:") {
+		return ""
 	}
-	// Back up to the start of the recipient block (Action or Status may
-	// come first), but not past an empty line.
-	start := i
-	for start > 0 {
-		j := strings.LastIndex(low[:start], "\n")
-		if j < 0 {
-			break
+	ls := lines(s)
+	for i, ln := range ls {
+		body := strings.TrimLeft(ln, " \t")
+		if len(body) < len("final-recipient:") || !strings.EqualFold(body[:len("final-recipient:")], "final-recipient:") {
+			continue
 		}
-		prev := strings.TrimSpace(low[j+1 : start])
-		if prev == "" || !dsnFieldRE.MatchString(prev) {
-			break
+		indent := ln[:len(ln)-len(body)]
+		// Back up to the start of the recipient block (Action or Status
+		// may come first), but not past an empty line.
+		start := i
+		for start > 0 {
+			prev := ls[start-1]
+			if !strings.HasPrefix(prev, indent) || strings.TrimSpace(prev) == "" || !dsnFieldRE.MatchString(prev[len(indent):]) {
+				break
+			}
+			start--
 		}
-		start = j
+		out := make([]string, 0, len(ls)-start)
+		for _, l := range ls[start:] {
+			out = append(out, strings.TrimPrefix(l, indent))
+		}
+		return strings.Join(out, "\n")
 	}
-	return s[start:]
+	return ""
 }

@@ -127,8 +127,16 @@ type sesNotification struct {
 // notification sent as JSON in the body of a mail (through SNS or not).
 func classifySESNotification(m *msg, res *Result) bool {
 	var body string
-	for _, t := range m.textParts() {
-		if s := strings.TrimSpace(t); strings.HasPrefix(s, "{") && (strings.Contains(s, "notificationType") || strings.Contains(s, "eventType")) {
+	for _, p := range m.parts {
+		if p.inOriginal {
+			continue
+		}
+		switch p.mediaType {
+		case "", "text/plain", "application/json":
+		default:
+			continue
+		}
+		if s := strings.TrimSpace(p.body); strings.HasPrefix(s, "{") && (strings.Contains(s, "notificationType") || strings.Contains(s, "eventType")) {
 			body = s
 			break
 		}
@@ -160,16 +168,20 @@ func classifySESNotification(m *msg, res *Result) bool {
 				status: findStatus(r.Status),
 				diag:   stripDiagType(r.DiagnosticCode),
 			}
+			if f.diag == "" {
+				// SES's own words when the remote server gave none.
+				f.diag = "Amazon SES: " + n.Bounce.BounceType + " bounce, " + n.Bounce.BounceSubType
+			}
 			f.primary = f.diag
 			f.context = n.Bounce.BounceSubType
 			if f.status == "" {
 				f.status = inferStatus(f.diag)
 			}
+			if f.status == "" {
+				f.status = sesSubTypeStatus(n.Bounce.BounceType, n.Bounce.BounceSubType)
+			}
 			if f.action == "" {
 				f.action = "failed"
-			}
-			if strings.EqualFold(n.Bounce.BounceType, "Transient") && f.status == "" {
-				f.status = "4.0.0"
 			}
 			fs = append(fs, f)
 		}
@@ -196,27 +208,54 @@ func classifySESNotification(m *msg, res *Result) bool {
 	return false
 }
 
+// sesSubTypeStatus is the status code an SES bounce's type and subtype
+// stand for, for recipients that come without a status or a diagnostic:
+// SES says "NoEmail" when the address does not exist and "Suppressed" when
+// it refuses to send to an address that bounced hard before.
+func sesSubTypeStatus(typ, sub string) string {
+	class := "5"
+	if strings.EqualFold(typ, "Transient") {
+		class = "4"
+	}
+	switch strings.ToLower(sub) {
+	case "noemail", "suppressed":
+		return class + ".1.1"
+	case "mailboxfull":
+		return class + ".2.2"
+	case "messagetoolarge":
+		return class + ".3.4"
+	case "contentrejected", "attachmentrejected":
+		return class + ".6.0"
+	}
+	return class + ".0.0"
+}
+
 // decodeSES parses an SES notification, unwrapping the SNS envelope whose
 // "Message" field holds the notification as a JSON string. Mail relays fold
 // long lines ("!" + newline + space, or a bare newline), so the JSON is
 // retried without them.
 func decodeSES(body string) (sesNotification, bool) {
+	// SNS appends its own footer ("--", then how to unsubscribe from the
+	// topic) after the JSON: read the first JSON value and ignore the rest.
+	first := func(s string, v any) error {
+		return json.NewDecoder(strings.NewReader(s)).Decode(v)
+	}
 	try := func(s string) (sesNotification, bool) {
 		var env struct {
 			Type    string `json:"Type"`
 			Message string `json:"Message"`
 		}
 		var n sesNotification
-		if err := json.Unmarshal([]byte(s), &env); err != nil {
+		if err := first(s, &env); err != nil {
 			return n, false
 		}
 		if env.Message != "" {
-			if err := json.Unmarshal([]byte(env.Message), &n); err != nil {
+			if err := first(env.Message, &n); err != nil {
 				return n, false
 			}
 			return n, true
 		}
-		if err := json.Unmarshal([]byte(s), &n); err != nil {
+		if err := first(s, &n); err != nil {
 			return n, false
 		}
 		return n, n.NotificationType != "" || n.EventType != ""

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -42,6 +43,53 @@ func classifyAutoReply(m *msg, res *Result) bool {
 	}
 	res.Kind = AutoReply
 	res.Reason = ReasonVacation
+	return true
+}
+
+// List programs (fml, Mailman, Majordomo, Sympa, LISTSERV, ezmlm...) mark
+// what they send with their own header fields and write from a robot
+// address; their answers to a post are recognisable by their wording.
+var (
+	listHeaders     = []string{"X-ML-Name", "X-MLServer", "X-ML-Info", "X-Mailman-Version", "X-BeenThere", "List-Id", "List-Help", "Mailing-List", "X-Ecartis-Version", "X-LSV-ListID", "X-Sympa-To"}
+	listRobotFromRE = regexp.MustCompile(`(?i)^(?:[^@]*-(?:request|ctl|admin|owner)|majordomo|listserv|sympa|mailman|ecartis|fml|ezmlm)@`)
+	listAnswerRE    = rx(
+		`loop alert`, `dup'?ed message-?id`, `command error`, `command status report`, `results of your (?:e-?mail )?commands?`,
+		`not a recognized command`, `unknown command`, `fml system message`, `majordomo results`,
+		`(?:held|awaits?|waiting) (?:for )?moderat`, `moderator'?s? approval`,
+	)
+)
+
+// classifyListRobot recognises a mailing-list program's answer to a
+// message sent to a list address: a loop alert, a command error, a post
+// held for moderation. It is filed as an auto-reply: like a vacation
+// message it comes from a program and asks for nothing, and it proves
+// nothing about the address (the list exists; it only refused or parked
+// this post), so it is neither a reply for a person to read nor a bounce
+// that counts toward suppression. A list's refusal of a non-member ("you
+// are not a member") stays a bounce.
+func classifyListRobot(m *msg, res *Result) bool {
+	if m.mediaType == "multipart/report" || m.header.Has("X-Failed-Recipients") {
+		return false
+	}
+	// A robot's own address speaks for the whole text; list headers alone
+	// also come on the posts people send through a list, whose bodies may
+	// say anything, so then only the subject counts.
+	text := headerText(m.header, "Subject")
+	switch {
+	case listRobotFromRE.MatchString(m.from()):
+		head := m.own
+		if len(head) > 4096 {
+			head = head[:4096]
+		}
+		text += "\n" + head
+	case !slices.ContainsFunc(listHeaders, m.header.Has):
+		return false
+	}
+	if !listAnswerRE.MatchString(normalize(text)) {
+		return false
+	}
+	res.Kind = AutoReply
+	res.Reason = ReasonListRobot
 	return true
 }
 

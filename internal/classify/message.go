@@ -11,6 +11,8 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // Limits that keep a hostile or broken message from costing more than a
@@ -201,7 +203,7 @@ func (m *msg) walkSplit(body []byte, boundary string, depth int, inOriginal bool
 
 // addText keeps a decoded leaf part, within the overall text budget.
 func (m *msg) addText(mediaType string, params map[string]string, h textproto.Header, body []byte, inOriginal bool) {
-	text := toText(body)
+	text := toText(undeclaredCharset(body))
 	if m.textBytes+len(text) > maxTextBytes {
 		text = ""
 	}
@@ -312,6 +314,42 @@ func readCapped(r io.Reader, n int64) []byte {
 	return b
 }
 
+// undeclaredCharset decodes text that go-message left in a legacy charset
+// because the message did not declare it (old Japanese MTAs send
+// ISO-2022-JP bodies and subjects without MIME headers; European ones send
+// Latin-1 as bare 8-bit). ISO-2022-JP is told by its escape sequences,
+// which no other charset uses; other bytes that are not UTF-8 are read as
+// Windows-1252, the superset of Latin-1 that mail clients assume. Text
+// that is already UTF-8 (declared charsets were decoded by go-message) is
+// returned as it is.
+func undeclaredCharset(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0x1b); i >= 0 && (bytes.Contains(b[i:], []byte("\x1b$B")) || bytes.Contains(b[i:], []byte("\x1b$@")) || bytes.Contains(b[i:], []byte("\x1b(J"))) {
+		if d, err := japanese.ISO2022JP.NewDecoder().Bytes(b); err == nil {
+			return d
+		}
+	}
+	if !validUTF8(b) {
+		if d, err := charmap.Windows1252.NewDecoder().Bytes(b); err == nil {
+			return d
+		}
+	}
+	return b
+}
+
+// validUTF8 is utf8.Valid, forgiving a sequence cut short at the end (a
+// capped read can stop inside a character).
+func validUTF8(b []byte) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	for n := 1; n <= 3 && n <= len(b); n++ {
+		if utf8.RuneStart(b[len(b)-n]) {
+			return !utf8.FullRune(b[len(b)-n:]) && utf8.Valid(b[:len(b)-n])
+		}
+	}
+	return false
+}
+
 // toText returns b as valid UTF-8 with CRLF turned into LF.
 func toText(b []byte) string {
 	s := string(b)
@@ -332,7 +370,7 @@ func headerText(h textproto.Header, k string) string {
 	if err != nil {
 		v = h.Get(k)
 	}
-	return strings.TrimSpace(toText([]byte(v)))
+	return strings.TrimSpace(toText(undeclaredCharset([]byte(v))))
 }
 
 // subject returns the decoded subject of the message.

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+
+	"bulletin/internal/unaccent"
 )
 
 // reasonRule ties a reason to the wording that reveals it. Rules are tried
@@ -29,10 +31,13 @@ type matcher struct {
 }
 
 // rx compiles alternatives that are matched against normalize()d text:
-// lower case, single spaces, no accents.
+// lower case, single spaces, no accents. The patterns go through the same
+// accent stripping, so that Japanese words keep their meaning once their
+// voicing marks are gone ("でき" reads "てき" on both sides).
 func rx(alts ...string) *matcher {
 	m := &matcher{}
 	for _, a := range alts {
+		a = unaccent.String(a)
 		m.res = append(m.res, regexp.MustCompile(a))
 		m.needles = append(m.needles, requiredLiteral(a))
 	}
@@ -90,6 +95,9 @@ var reasonRules = []reasonRule{
 		`host not found, try again`,
 		`temporary (?:dns|name ?server|lookup) (?:failure|error)`,
 		`dns (?:lookup )?(?:timeout|timed out|servfail)`,
+		`servfail`, `temporary failure in name resolution`,
+		`(?:dns|name server|name service) .{0,60}try again`, `(?:dns|name server|name service) .{0,60}temporar`,
+		`lookup fail(?:ure|ed).{0,40}try again`, `lookup fail(?:ure|ed).{0,40}temporar`,
 	), false},
 	{ReasonMailboxFull, rx(
 		`mailbox (?:is |was )?full`, `mail ?box full`, `mailfolder is full`, `mailbox (?:has )?exceeded`,
@@ -101,6 +109,7 @@ var reasonRules = []reasonRule{
 		`account is full`, `user'?s? (?:mailbox|mail ?folder|mail ?box) is full`,
 		`boite (?:aux lettres |mail |de reception )?(?:est )?(?:pleine|saturee)`, `boite aux lettres [^.]{0,40}(?:pleine|saturee)`, `quota (?:depasse|atteint)`, `espace (?:disque )?insuffisant`,
 		`postfach (?:ist )?voll`, `mailbox is over`, `exceeded storage allocation`, `mailbox exceeds`,
+		`容量.{0,10}(?:超え|超過|オーバー)`, `(?:メールボックス|受信箱).{0,10}いっぱい`, `(?:メールボックス|受信箱).{0,10}満杯`,
 	), false},
 	{ReasonSuspended, rx(
 		`account (?:is |has been |was )?(?:disabled|suspended|inactive|deactivated|frozen|locked|expired|on hold)`,
@@ -132,6 +141,10 @@ var reasonRules = []reasonRule{
 		`domaine (?:inconnu|introuvable|inexistant)`, `le domaine .{0,60}n'existe pas`,
 		`(?:^|[\s:<(])(?:[a-z0-9-]+\.)+[a-z]{2,}>? does not exist`,
 		`domain is not reachable.{0,40}check the domain`,
+		// With the temporary failures ruled out above, a failed lookup in
+		// a permanent failure means the name does not resolve.
+		`dns lookup fail(?:ure|ed)`,
+		`ドメイン.{0,20}(?:存在しません|見つかりません)`,
 	), false},
 	{ReasonUserUnknown, rx(
 		`user unknown`, `unknown user`, `user(?:name)? not found`, `recipient not found`,
@@ -161,6 +174,8 @@ var reasonRules = []reasonRule{
 		// recipients with this exact pairing.
 		`5\.4\.1 .{0,100}recipient address rejected: access denied`,
 		`benutzer unbekannt`, `unbekannter (?:benutzer|empfanger)`, `existiert nicht`, `usuario desconocido`, `utente sconosciuto`,
+		`(?:アドレス|ユーザ|宛先|あて先|アカウント|メールボックス).{0,20}存在しません`,
+		`(?:アドレス|ユーザ|宛先|あて先|アカウント|メールボックス).{0,20}見つかりません`, `宛先不明`,
 	), false},
 	{ReasonExpired, rx(
 		`cannot send message for \d+ days?`, `could not be delivered for \d+`, `message (?:could not be delivered|has been in the queue|was not delivered) (?:for|within)`,
@@ -497,6 +512,12 @@ func phaseOf(s string) smtpPhase {
 	return phaseUnknown
 }
 
+// noAccountRE is a server saying, in its own words, that the person has no
+// account with it. Providers that check recipients only once the message
+// is in (Yahoo's "dd This user doesn't have a yahoo.com account") say this
+// after DATA; a filter hiding behind "unknown user" does not word it so.
+var noAccountRE = rx(`(?:doesn't|does not|don't|do not) have an? .{1,60} account`)
+
 // judge decides the reason and kind of one failed recipient from the
 // remote server's words (diag), the bounce's other words about it (extra),
 // its status code, its DSN action and the SMTP phase.
@@ -511,7 +532,7 @@ func phaseOf(s string) smtpPhase {
 // refusal of the sender before RCPT TO, not a refusal after DATA of an
 // address the server had accepted at RCPT TO (a filter, as Japanese
 // carriers do for domain-filtered recipients), unless the server said
-// 5.1.1 in so many words.
+// 5.1.1 in so many words or that the person has no account there.
 func judge(c memo, diag, extra, status, action string, phase smtpPhase) (string, Kind) {
 	if action == "delayed" {
 		return ReasonDelayed, Delayed
@@ -548,7 +569,7 @@ func judge(c memo, diag, extra, status, action string, phase smtpPhase) (string,
 			reason = ReasonRejected
 		case policy && reason == ReasonUserUnknown:
 			reason = ReasonFiltered
-		case phase == phaseData && reason == ReasonUserUnknown && !strings.HasSuffix(status, ".1.1"):
+		case phase == phaseData && reason == ReasonUserUnknown && !strings.HasSuffix(status, ".1.1") && !noAccountRE.MatchString(normalize(diag)):
 			reason = ReasonFiltered
 		}
 	}

@@ -14,7 +14,9 @@ import (
 	"bulletin/internal/campaign"
 	"bulletin/internal/config"
 	"bulletin/internal/daemon"
+	"bulletin/internal/i18n"
 	"bulletin/internal/render"
+	"bulletin/internal/report"
 	"bulletin/internal/schedule"
 	"bulletin/internal/store"
 )
@@ -87,6 +89,7 @@ func campaignCommands() []command {
 		lists  listFlag
 		at     string
 		wait   bool
+		yes    bool
 		asJSON bool
 	)
 	return []command{
@@ -95,7 +98,7 @@ func campaignCommands() []command {
 			summary: "create a draft campaign of an edition to lists",
 			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 				fs.StringVar(&spec.Edition, "edition", "", "the edition: a `FILE` (added on the way) or the slug of an added one (required)")
-				fs.Var(&lists, "list", "a `list` to send to (repeat for several; required)")
+				fs.Var(&lists, "list", "a `list` to send to (repeat for several; default: the edition's lists:)")
 				fs.StringVar(&spec.Subject, "subject", "", "subject line (default: the edition's)")
 				fs.StringVar(&spec.From, "from", "", "From: `address`, \"Name <addr>\" (default: sending.from)")
 				fs.StringVar(&spec.ReplyTo, "reply-to", "", "Reply-To: `address` (default: sending.reply_to)")
@@ -106,8 +109,8 @@ func campaignCommands() []command {
 					if len(args) != 0 {
 						return usagef("campaign create takes only flags")
 					}
-					if spec.Edition == "" || len(lists) == 0 {
-						return usagef("--edition and --list are required")
+					if spec.Edition == "" {
+						return usagef("--edition is required")
 					}
 					spec.Lists = lists
 					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
@@ -146,22 +149,37 @@ func campaignCommands() []command {
 				if err := checkCampaign(ctx, e, cfg, st, c); err != nil {
 					return err
 				}
-				if err := move(ctx, e, st, c, campaign.Change{To: store.Scheduled, Cause: "bulletin campaign schedule --at " + at, SendAt: t}); err != nil {
+				if err := move(ctx, e, st, c, campaign.Change{To: store.Scheduled, Cause: i18n.M("campaign.cause.cli", "bulletin campaign schedule --at "+at), SendAt: t}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "it goes out at %s (the daemon, bulletin serve, sends it)\n", t.In(cfg.Location()).Format("2006-01-02 15:04 MST"))
 				return nil
 			}),
-		oneCampaign("campaign send", "send a campaign now: hand it to the daemon, or send it from here with --wait",
+		oneCampaign("campaign send", "send a campaign now, after confirming who gets it (asked on a terminal; --yes in scripts): hand it to the daemon, or send it from here with --wait",
 			func(fs *flag.FlagSet) {
 				fs.BoolVar(&wait, "wait", false, "wait until it is sent, sending it from this process when no daemon does")
+				fs.BoolVar(&yes, "yes", false, "send without asking for confirmation (for scripts; required when standard input is not a terminal)")
 			},
 			func(ctx context.Context, e *env, cfg *config.Config, st *store.Storage, c *store.Campaign) error {
 				if c.State != store.Sending {
 					if err := checkCampaign(ctx, e, cfg, st, c); err != nil {
 						return err
 					}
-					if err := move(ctx, e, st, c, campaign.Change{To: store.Sending, Cause: "bulletin campaign send"}); err != nil {
+					p, err := campaign.Confirm(ctx, st, c, cfg.Sending.From)
+					if err != nil {
+						return err
+					}
+					printPreview(e.stdout, p, cfg)
+					if !yes {
+						if !isTerminal(os.Stdin) {
+							return errors.New("not sent: confirm on a terminal, or add --yes to send from a script")
+						}
+						if !confirmed(os.Stdin, e.stdout) {
+							fmt.Fprintln(e.stdout, "not sent: nothing changed")
+							return nil
+						}
+					}
+					if err := move(ctx, e, st, c, campaign.Change{To: store.Sending, Cause: i18n.M("campaign.cause.cli", "bulletin campaign send")}); err != nil {
 						return err
 					}
 				}
@@ -173,15 +191,15 @@ func campaignCommands() []command {
 			}),
 		oneCampaign("campaign pause", "pause a campaign being sent (the messages in flight finish)", nil,
 			func(ctx context.Context, e *env, _ *config.Config, st *store.Storage, c *store.Campaign) error {
-				return move(ctx, e, st, c, campaign.Change{To: store.Paused, Cause: "bulletin campaign pause", Reason: "paused by staff"})
+				return move(ctx, e, st, c, campaign.Change{To: store.Paused, Cause: i18n.M("campaign.cause.cli", "bulletin campaign pause"), Reason: i18n.M("campaign.reason.paused_by_staff")})
 			}),
 		oneCampaign("campaign resume", "resume a paused campaign", nil,
 			func(ctx context.Context, e *env, _ *config.Config, st *store.Storage, c *store.Campaign) error {
-				return move(ctx, e, st, c, campaign.Change{To: store.Sending, Cause: "bulletin campaign resume"})
+				return move(ctx, e, st, c, campaign.Change{To: store.Sending, Cause: i18n.M("campaign.cause.cli", "bulletin campaign resume")})
 			}),
 		oneCampaign("campaign cancel", "cancel a campaign: what is not sent yet is skipped", nil,
 			func(ctx context.Context, e *env, _ *config.Config, st *store.Storage, c *store.Campaign) error {
-				return move(ctx, e, st, c, campaign.Change{To: store.Cancelled, Cause: "bulletin campaign cancel", Reason: "cancelled by staff"})
+				return move(ctx, e, st, c, campaign.Change{To: store.Cancelled, Cause: i18n.M("campaign.cause.cli", "bulletin campaign cancel"), Reason: i18n.M("campaign.reason.cancelled_by_staff")})
 			}),
 		oneCampaign("campaign status", "show where a campaign stands: counts by state, duplicates, next retry, expected end",
 			func(fs *flag.FlagSet) {
@@ -196,10 +214,14 @@ func campaignCommands() []command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return printStatusJSON(e.stdout, s)
+				outboxed, err := st.CampaignOutboxed(ctx, c.ID)
+				if err != nil {
+					return err
 				}
-				return printStatus(ctx, e.stdout, st, s, cfg.Location())
+				if asJSON {
+					return printStatusJSON(e.stdout, s, outboxed)
+				}
+				return printStatus(ctx, e.stdout, st, s, outboxed, cfg.Location())
 			}),
 		{
 			name:    "campaign list",
@@ -418,14 +440,18 @@ func sendHere(ctx context.Context, e *env, cfg *config.Config, st *store.Storage
 	}
 }
 
-func statusFigures(s *campaign.Status) map[string]any {
+// statusFigures is the JSON of "campaign status"; outboxed is how many of
+// the sent messages the outbox wrote to its folder instead (see
+// report.Campaign.Transport).
+func statusFigures(s *campaign.Status, outboxed int) map[string]any {
 	c, n := s.Campaign, s.Counts
 	out := map[string]any{
+		"outboxed": outboxed, "transport": report.Transport(n.ByState[store.Delivered], outboxed),
 		"id": c.UUID.String(), "name": c.Name, "state": string(c.State), "state_reason": c.StateReason,
 		"edition": c.EditionSlug, "lists": c.Lists, "subject": c.Subject,
 		"recipients": n.Total, "sent": n.ByState[store.Delivered], "failed": n.ByState[store.Undelivered],
 		"skipped": n.ByState[store.Skipped], "queued": n.ByState[store.Queued], "sending": n.ByState[store.InFlight],
-		"pending": n.Pending(), "retrying": n.Retrying, "duplicates": n.Duplicates, "waiting": s.Waiting,
+		"pending": n.Pending(), "retrying": n.Retrying, "duplicates": n.Duplicates, "waiting": s.Waiting.String(),
 	}
 	for k, t := range map[string]time.Time{"send_at": c.SendAt, "started_at": c.StartedAt, "finished_at": c.FinishedAt,
 		"next_retry": n.NextRetry, "estimated_end": s.EstimatedEnd} {
@@ -438,11 +464,11 @@ func statusFigures(s *campaign.Status) map[string]any {
 	return out
 }
 
-func printStatusJSON(w io.Writer, s *campaign.Status) error {
-	return jsonEncoder(w).Encode(statusFigures(s))
+func printStatusJSON(w io.Writer, s *campaign.Status, outboxed int) error {
+	return jsonEncoder(w).Encode(statusFigures(s, outboxed))
 }
 
-func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaign.Status, loc *time.Location) error {
+func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaign.Status, outboxed int, loc *time.Location) error {
 	c, n := s.Campaign, s.Counts
 	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }
 	fmt.Fprintf(w, "campaign %q (%s)\nstate: %s", c.Name, c.UUID, c.State)
@@ -454,10 +480,23 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 		fmt.Fprintf(w, "send at: %s\n", when(c.SendAt))
 	}
 	if c.StartedAt.IsZero() {
-		fmt.Fprintln(w, "recipients: fixed when it starts sending")
+		conds, err := campaign.ParseFilter(c.Filter)
+		if err != nil {
+			return err
+		}
+		x, err := st.ExpectedRecipients(ctx, c.ID, conds)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "recipients: fixed when it starts sending; now %d (left out: %d suppressed or unconfirmed, %d no longer on the lists)\n",
+			x.Queued, x.Suppressed, x.LeftList)
 	} else {
 		fmt.Fprintf(w, "recipients: %d  sent: %d  failed: %d  skipped: %d  queued: %d  in flight: %d\n", n.Total,
 			n.ByState[store.Delivered], n.ByState[store.Undelivered], n.ByState[store.Skipped], n.ByState[store.Queued], n.ByState[store.InFlight])
+	}
+	if outboxed > 0 {
+		fmt.Fprintf(w, "written to the outbox, not sent: %d of the %d sent (no relay: smtp.host is empty; nobody received them)\n",
+			outboxed, n.ByState[store.Delivered])
 	}
 	if n.Duplicates > 0 {
 		fmt.Fprintf(w, "possibly sent twice (in flight at a crash): %d\n", n.Duplicates)
@@ -465,8 +504,8 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 	if n.Retrying > 0 {
 		fmt.Fprintf(w, "waiting for a retry: %d, next at %s\n", n.Retrying, when(n.NextRetry))
 	}
-	if s.Waiting != "" {
-		fmt.Fprintf(w, "waiting: %s\n", printable(s.Waiting))
+	if !s.Waiting.IsZero() {
+		fmt.Fprintf(w, "waiting: %s\n", printable(s.Waiting.String()))
 	}
 	if !s.EstimatedEnd.IsZero() {
 		fmt.Fprintf(w, "fin estimée (expected end): %s\n", when(s.EstimatedEnd))
@@ -488,4 +527,41 @@ func printStatus(ctx context.Context, w io.Writer, st *store.Storage, s *campaig
 		fmt.Fprintf(w, "  … and %d more (bulletin report %s)\n", shown-10, short(c))
 	}
 	return err
+}
+
+// printPreview writes what "campaign send" asks staff to confirm: who gets
+// the campaign once suppressed addresses are left out, from whom, and the
+// earlier sends of the same edition to the same lists.
+func printPreview(w io.Writer, p *campaign.Preview, cfg *config.Config) {
+	c, n := p.Campaign, p.Expected
+	fmt.Fprintf(w, "campaign %q (%s)\nsubject: %s\nfrom: %s\nlists: %s\n", c.Name, short(c), printable(c.Subject),
+		printable(p.From), strings.Join(printables(c.Lists), ", "))
+	if c.Filter != "" {
+		fmt.Fprintf(w, "filter: %s\n", printable(c.Filter))
+	}
+	fmt.Fprintf(w, "recipients: %d (left out: %d suppressed or unconfirmed, %d no longer on the lists)\n", n.Queued, n.Suppressed, n.LeftList)
+	for _, o := range p.Earlier {
+		when := o.StartedAt.In(cfg.Location()).Format("2006-01-02 15:04 MST")
+		fmt.Fprintf(w, "WARNING: this edition was already sent to these lists by campaign %q (%s, %s, started %s)\n",
+			o.Name, short(o), o.State, when)
+	}
+	if cfg.SMTP.Host == "" {
+		fmt.Fprintf(w, "OUTBOX: smtp.host is empty, the messages will be written to %s, not sent\n", cfg.Sending.OutboxDir)
+	}
+}
+
+// confirmed asks on out whether to send, and reads the answer from in: yes
+// only for "y" or "yes" (or the French "o", "oui"), no for anything else.
+func confirmed(in io.Reader, out io.Writer) bool {
+	fmt.Fprint(out, "Send it now? [y/N] ")
+	answer, err := firstLine(in)
+	if err != nil {
+		fmt.Fprintln(out)
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes", "o", "oui":
+		return true
+	}
+	return false
 }

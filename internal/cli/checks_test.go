@@ -117,7 +117,7 @@ func TestEditionLineBreakRefused(t *testing.T) {
 func TestFilterOnUnknownAttributeRefused(t *testing.T) {
 	dir := setup(t)
 	csv := writeFile(t, dir, "partenaires.csv", "email;prenom;secteur\na@example.org;Anne;BTP\nb@example.org;Bruno;Public\n")
-	if _, err := run(t, dir, "import", csv, "--list", "Partenaires"); err != nil {
+	if _, err := run(t, dir, "import", csv, "--list", "Partenaires", "--create-list"); err != nil {
 		t.Fatal(err)
 	}
 	ed := writeFile(t, dir, "lettre.md", goodEdition)
@@ -177,11 +177,11 @@ func TestFilterOnUnknownAttributeRefused(t *testing.T) {
 func TestImportReportsSuppressedRows(t *testing.T) {
 	dir := setup(t)
 	first := writeFile(t, dir, "first.csv", "email;prenom;status\nanne@example.org;Anne;unsubscribed\nbruno@example.org;Bruno;active\n")
-	if _, err := run(t, dir, "import", first, "--list", "Partenaires"); err != nil {
+	if _, err := run(t, dir, "import", first, "--list", "Partenaires", "--create-list"); err != nil {
 		t.Fatal(err)
 	}
 	second := writeFile(t, dir, "second.csv", "email;prenom;organisation\nbruno@example.org;Bruno;Mairie\nanne@example.org;Annie;Partenaire SA\n")
-	out, err := run(t, dir, "import", second, "--list", "Partenaires")
+	out, err := run(t, dir, "import", second, "--list", "Partenaires", "--create-list")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestImportReportsSuppressedRows(t *testing.T) {
 func TestImportMixedEncodingRefused(t *testing.T) {
 	dir := setup(t)
 	mixed := writeFile(t, dir, "mixed.csv", "email;prenom\nhelene@example.org;Hélène\nandre@example.org;Andr\xe9\nzoe@example.org;Zoé\n")
-	_, err := run(t, dir, "import", mixed, "--list", "Partenaires")
+	_, err := run(t, dir, "import", mixed, "--list", "Partenaires", "--create-list")
 	if err == nil || !strings.Contains(err.Error(), mixed+": the file mixes two encodings: line 3 is not UTF-8") {
 		t.Errorf("import of a mixed file = %v, want line 3 named", err)
 	}
@@ -214,7 +214,7 @@ func TestImportMixedEncodingRefused(t *testing.T) {
 	}
 	// The same names, all in Windows-1252, import as they are.
 	latin := writeFile(t, dir, "latin.csv", "email;prenom\nhelene@example.org;H\xe9l\xe8ne\nandre@example.org;Andr\xe9\n")
-	if _, err := run(t, dir, "import", latin, "--list", "Partenaires"); err != nil {
+	if _, err := run(t, dir, "import", latin, "--list", "Partenaires", "--create-list"); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := run(t, dir, "subscriber", "show", "helene@example.org")

@@ -43,6 +43,7 @@ func commands() []command {
 		editionCommands(),
 		userCommands(),
 		tokenCommands(),
+		versionCommands(),
 	} {
 		all = append(all, group...)
 	}

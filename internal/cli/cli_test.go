@@ -64,7 +64,7 @@ func TestBadConfigStopsEverything(t *testing.T) {
 
 func TestImportExportShowErase(t *testing.T) {
 	dir := setup(t)
-	out, err := run(t, dir, "import", "../../subscribers/sample.csv", "--list", "Partenaires")
+	out, err := run(t, dir, "import", "../../subscribers/sample.csv", "--list", "Partenaires", "--create-list")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestImportExportShowErase(t *testing.T) {
 		t.Errorf("export starts %q", string(src)[:80])
 	}
 	// What Bulletin exports, Bulletin re-imports without change.
-	out, err = run(t, dir, "import", exported, "--list", "Partenaires")
+	out, err = run(t, dir, "import", exported, "--list", "Partenaires", "--create-list")
 	if err != nil || !strings.Contains(out, "unchanged: 280") || !strings.Contains(out, "suppressed: 20") {
 		t.Errorf("re-import of the export = %v:\n%s", err, out)
 	}

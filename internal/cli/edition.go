@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"mime"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -15,6 +19,7 @@ import (
 	"bulletin/internal/config"
 	"bulletin/internal/daemon"
 	"bulletin/internal/edition"
+	"bulletin/internal/links"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -22,7 +27,7 @@ import (
 func editionCommands() []command {
 	var (
 		subscriber, out, to string
-		text                bool
+		text, empty         bool
 	)
 	return []command{
 		{
@@ -35,7 +40,7 @@ func editionCommands() []command {
 						return usagef("expected one edition file")
 					}
 					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
-						if _, err := checkFile(e, cfg, args[0]); err != nil {
+						if _, err := checkFile(ctx, e, cfg, st, args[0]); err != nil {
 							return err
 						}
 						se, _, created, err := campaign.AddEdition(ctx, st, args[0])
@@ -85,7 +90,16 @@ func editionCommands() []command {
 					if err != nil {
 						return err
 					}
-					n, err := checkFile(e, cfg, args[0])
+					// With a store, the lists the edition names are
+					// checked too; without one (a writer's laptop), not.
+					var st *store.Storage
+					if _, err := os.Stat(cfg.Store.Path); err == nil {
+						if st, err = e.store(ctx); err != nil {
+							return err
+						}
+						defer st.Close()
+					}
+					n, err := checkFile(ctx, e, cfg, st, args[0])
 					if err != nil {
 						return err
 					}
@@ -155,10 +169,65 @@ func editionCommands() []command {
 						_, err = e.stdout.Write(body)
 						return err
 					}
+					if !text {
+						// A file preview is opened without the daemon:
+						// its images are embedded (real sends keep the
+						// public links).
+						if body, err = embedMedia(body, cfg.Server.PublicURL, ed); err != nil {
+							return err
+						}
+					}
 					if err := os.WriteFile(out, body, 0o644); err != nil {
 						return err
 					}
 					fmt.Fprintf(e.stdout, "wrote %s (%d KB)\n", out, (len(body)+1023)/1024)
+					return nil
+				}
+			},
+		},
+		{
+			name:    "edition next",
+			args:    "SLUG|FILE",
+			summary: "start the next edition from a past one: date, quarter and number advanced, text kept (or --empty)",
+			flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+				fs.BoolVar(&empty, "empty", false, "empty the text, keeping the structure, headings and signatures")
+				fs.StringVar(&out, "out", "", "write the new edition to this `file` (required)")
+				return func(ctx context.Context, e *env, args []string) error {
+					if len(args) != 1 || out == "" {
+						return usagef("expected an edition file or slug, and --out")
+					}
+					var ed *edition.Edition
+					var err error
+					if fi, serr := os.Stat(args[0]); serr == nil && !fi.IsDir() {
+						ed, err = edition.ParseFile(args[0])
+					} else {
+						err = withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+							se, err := st.EditionBySlug(ctx, args[0])
+							if err != nil {
+								return err
+							}
+							ed, err = campaign.ParseStored(se)
+							return err
+						})
+					}
+					if err != nil {
+						return fmt.Errorf("edition %s: %w", args[0], err)
+					}
+					doc, quarterOK := edition.Next(ed, empty)
+					src, err := doc.Source(nil)
+					if err != nil {
+						return err
+					}
+					if _, err := os.Stat(out); err == nil {
+						return fmt.Errorf("%s exists: choose another --out", out)
+					}
+					if err := os.WriteFile(out, src, 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "wrote %s: %s, %s\n", out, doc.Front.Date, doc.Front.Quarter)
+					if !quarterOK {
+						fmt.Fprintf(e.stderr, "quarter %q could not be read: change it by hand\n", doc.Front.Quarter)
+					}
 					return nil
 				}
 			},
@@ -238,9 +307,10 @@ func editionCommands() []command {
 	}
 }
 
-// checkFile parses and checks an edition file with the configured layout,
-// printing the findings; errors make it fail. It returns the warnings' count.
-func checkFile(e *env, cfg *config.Config, path string) (int, error) {
+// checkFile parses and checks an edition file with the configured layout
+// (and, with st, that the lists it names exist), printing the findings;
+// errors make it fail. It returns the warnings' count.
+func checkFile(ctx context.Context, e *env, cfg *config.Config, st *store.Storage, path string) (int, error) {
 	ed, err := edition.ParseFile(path)
 	if err != nil {
 		return 0, err
@@ -250,6 +320,13 @@ func checkFile(e *env, cfg *config.Config, path string) (int, error) {
 		return 0, err
 	}
 	findings := render.Check(tpl, ed)
+	if st != nil {
+		fs, err := campaign.ListFindings(ctx, st, ed)
+		if err != nil {
+			return 0, err
+		}
+		findings = append(findings, fs...)
+	}
 	for _, f := range findings {
 		fmt.Fprintln(e.stderr, f)
 	}
@@ -257,4 +334,53 @@ func checkFile(e *env, cfg *config.Config, path string) (int, error) {
 		return 0, fmt.Errorf("%s has errors", path)
 	}
 	return len(findings), nil
+}
+
+// embedMedia replaces the links to the edition's own files (its images, a
+// logo kept beside it) by data: URIs, so that a preview written to a file
+// shows them with no daemon running. One file is easier to pass around
+// than a file and a folder of copies.
+func embedMedia(html []byte, publicURL string, ed *edition.Edition) ([]byte, error) {
+	prefix := links.MediaURL(publicURL, ed.Slug, "")
+	var b bytes.Buffer
+	rest := html
+	for {
+		i := bytes.Index(rest, []byte(prefix))
+		if i < 0 {
+			b.Write(rest)
+			return b.Bytes(), nil
+		}
+		b.Write(rest[:i])
+		rest = rest[i+len(prefix):]
+		j := bytes.IndexAny(rest, "\"' )<>")
+		if j < 0 {
+			j = len(rest)
+		}
+		ref := string(rest[:j])
+		data, ok := dataURI(ed, ref)
+		if !ok {
+			b.WriteString(prefix) // not a file of the edition's: left as it is
+			continue
+		}
+		b.WriteString(data)
+		rest = rest[j:]
+	}
+}
+
+// dataURI reads a file of the edition's folder named by the path part of
+// a media URL and returns it as a data: URI.
+func dataURI(ed *edition.Edition, ref string) (string, bool) {
+	p, err := ed.LocalPath(ref)
+	if err != nil {
+		return "", false
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", false
+	}
+	ctype := mime.TypeByExtension(strings.ToLower(filepath.Ext(p)))
+	if !strings.HasPrefix(ctype, "image/") {
+		return "", false
+	}
+	return "data:" + ctype + ";base64," + base64.StdEncoding.EncodeToString(data), true
 }

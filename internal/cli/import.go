@@ -20,7 +20,8 @@ func importCommands() []command {
 		args:    "FILE.csv",
 		summary: "import subscribers from a CSV file (SendinBlue export, spreadsheet) into a list",
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-			list := fs.String("list", "", "the `list` the subscribers join (created if needed; required)")
+			list := fs.String("list", "", "the `list` the subscribers join, an existing one unless --create-list (required)")
+			createList := fs.Bool("create-list", false, "make the list when it does not exist (a dry run still creates nothing)")
 			dryRun := fs.Bool("dry-run", false, "report what would happen without changing anything")
 			return func(ctx context.Context, e *env, args []string) error {
 				if *list == "" {
@@ -35,7 +36,7 @@ func importCommands() []command {
 				}
 				defer f.Close()
 				return withStore(ctx, e, func(_ *config.Config, st *store.Storage) error {
-					opts := importer.Options{List: *list, DryRun: *dryRun, Progress: progress(e.stderr, f)}
+					opts := importer.Options{List: *list, DryRun: *dryRun, ExistingList: !*createList, Progress: progress(e.stderr, f)}
 					rep, err := importer.Import(ctx, st, f, args[0], opts)
 					if err != nil {
 						return err
@@ -89,13 +90,17 @@ func printImport(w io.Writer, rep *importer.Report) {
 	printRows(w, rep.SuppressedRows, rep.Suppressed)
 	fmt.Fprintf(w, "rejected: %d\n", rep.Rejected)
 	printRows(w, rep.Rejects, rep.Rejected)
+	if len(rep.Notes) > 0 {
+		fmt.Fprintf(w, "imported with a value left out: %d\n", len(rep.Notes))
+		printRows(w, rep.Notes, len(rep.Notes))
+	}
 }
 
 // printRows prints the rows an import listed, each with its line and reason,
 // then how many more there were of total.
 func printRows(w io.Writer, rows []importer.RowError, total int) {
 	for _, r := range rows {
-		fmt.Fprintf(w, "  line %d: %s\n", r.Line, printable(r.Reason))
+		fmt.Fprintf(w, "  line %d: %s\n", r.Line, printable(r.Reason.String()))
 	}
 	if more := total - len(rows); more > 0 {
 		fmt.Fprintf(w, "  … and %d more\n", more)

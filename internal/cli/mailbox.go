@@ -85,6 +85,9 @@ func mailboxCommands() []command {
 					if cfg.IMAP.Host == "" {
 						return fmt.Errorf("imap.host is empty (%s): the mailbox watcher is off", cfg.Where("imap.host"))
 					}
+					if err := cfg.IMAPSecret(); err != nil {
+						return err
+					}
 					return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
 						signer, err := daemon.Signer(ctx, cfg, st)
 						if err != nil {

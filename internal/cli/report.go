@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -151,6 +152,9 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 	} else if !r.FinishedAt.IsZero() && time.Since(r.FinishedAt) < cfg.Reports.BounceWindow {
 		fmt.Fprintf(w, "bounces may still come in until %s\n", when(r.FinishedAt.Add(cfg.Reports.BounceWindow)))
 	}
+	if r.Transport == "outbox" || r.Transport == "mixed" {
+		fmt.Fprintf(w, "OUTBOX: %d messages were written to the outbox folder (.eml files), not sent: nobody received them (set smtp.host to send)\n", r.Outboxed)
+	}
 	fmt.Fprintln(w)
 	type figure struct {
 		name string
@@ -166,8 +170,14 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 		{"pending", r.Pending, fmt.Sprintf("%d waiting for a retry", r.Retrying)},
 		{"bounced_hard", r.BouncedHard, ""},
 		{"bounced_soft", r.BouncedSoft, ""},
+		{"refused_hard", r.RefusedHard, "refused by the relay as unknown addresses (part of failed)"},
+		{"refused_soft", r.RefusedSoft, "refused by the relay for another reason (part of failed)"},
+		{"dead_addresses", r.DeadAddresses, fmt.Sprintf("= bounced_hard %d + refused_hard %d", r.BouncedHard, r.RefusedHard)},
 		{"complaints", r.Complaints, "complaint rate " + pct(r.ComplaintRate) + " of delivered"},
 		{"unsubscribed", r.Unsubscribed, "unsubscribe rate " + pct(r.UnsubscribeRate) + " of delivered"},
+	}
+	if r.Outbox() {
+		rows = slices.Replace(rows, 1, 3, figure{"written to the outbox", r.Outboxed, "not sent: files in sending.outbox_dir, no relay"})
 	}
 	if r.Duplicates > 0 {
 		rows = append(rows, figure{"duplicates", r.Duplicates, "possibly sent twice (in flight at a crash)"})
@@ -175,8 +185,12 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 	if r.Delayed > 0 {
 		rows = append(rows, figure{"delayed", r.Delayed, "reported delayed by the remote server (not a failure)"})
 	}
+	width := 0
 	for _, row := range rows {
-		fmt.Fprintf(w, "%-13s %7d", row.name, row.n)
+		width = max(width, len(row.name))
+	}
+	for _, row := range rows {
+		fmt.Fprintf(w, "%-*s %7d", width, row.name, row.n)
 		if row.note != "" {
 			fmt.Fprintf(w, "   %s", row.note)
 		}
@@ -201,6 +215,13 @@ func printReport(w io.Writer, r *report.Campaign, cfg *config.Config) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, b := range r.Bounces {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", b.Kind, printable(b.Reason), printable(b.Status), b.Count, printable(b.Example))
+		}
+		tw.Flush()
+	}
+	if section("refused by the relay, by reason", len(r.Refusals)) {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, x := range r.Refusals {
+			fmt.Fprintf(tw, "  %s\t%s\t%s %s\t%d\t%s\n", x.Kind, printable(x.Reason), codeOr(x.SMTPCode), x.EnhancedCode, x.Count, printable(x.Example))
 		}
 		tw.Flush()
 	}

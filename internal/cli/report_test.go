@@ -127,7 +127,7 @@ func TestReportCSVAndText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"recipients         10", "delivered           5   delivery rate 62.5%", "550 5.1.1",
+	for _, want := range []string{"recipients          10", "delivered            5   delivery rate 62.5%", "dead_addresses       1   = bounced_hard 1 + refused_hard 0", "550 5.1.1",
 		"user_unknown", "one-click: 1", "orange.fr", "addresses to look at (7)", "inconnu@wanadoo.fr", "still sending"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report text lacks %q:\n%s", want, text)

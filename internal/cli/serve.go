@@ -24,12 +24,19 @@ func serveCommands() []command {
 					return err
 				}
 				return withStore(ctx, e, func(cfg *config.Config, st *store.Storage) error {
+					// Bind first: on a port already taken, the demo must not
+					// queue a campaign that nothing would then send.
+					ln, err := daemon.Listen(cfg)
+					if err != nil {
+						return err
+					}
 					if *demo {
 						if err := daemon.Demo(ctx, cfg, st, log); err != nil {
+							ln.Close()
 							return err
 						}
 					}
-					return daemon.Run(ctx, cfg, st, log, nil)
+					return daemon.Serve(ctx, cfg, st, log, ln, nil)
 				})
 			}
 		},

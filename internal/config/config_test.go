@@ -90,8 +90,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"not scalar", "smtp:\n  host: [a, b]\n", nil, ":2: smtp.host: expected a single value"},
 		{"syntax", "smtp:\n  host: x\n port: 1\n", nil, ":2: did not find expected key"},
 		{"missing required", "sending:\n  from: \"\"\n", nil, ":2: sending.from: required"},
-		{"required with", "imap:\n  host: imap.example.org\n  username: bounces\n", nil, "default: imap.password: required"},
-		{"password with user", "smtp:\n  host: h\n  username: u\n", nil, "smtp.password: required when smtp.username is set"},
+		{"required with", "imap:\n  host: imap.example.org\n  password: x\n", nil, "default: imap.username: required"},
 		{"bad enum", "smtp:\n  tls: maybe\n", nil, ":2: smtp.tls: \"maybe\" is not one of"},
 		{"bad address", "sending:\n  from: not an address\n", nil, ":2: sending.from: not an e-mail address"},
 		{"bad url", "server:\n  public_url: example.org\n", nil, ":2: server.public_url: expected an http(s) URL"},
@@ -120,6 +119,30 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 				t.Errorf("Load(%q) error = %v, want it to contain %q", tt.src, err, tt.want)
 			}
 		})
+	}
+}
+
+// The passwords are checked by the commands that connect, not by Load:
+// offline commands run where only the daemon's environment holds them
+// (issue 13).
+func TestSecretsOnlyWhenConnecting(t *testing.T) {
+	p := write(t, "smtp:\n  host: relay.example.org\n  username: u\nimap:\n  host: imap.example.org\n  username: bounces\n")
+	cfg, err := Load(p, nil)
+	if err != nil {
+		t.Fatalf("Load without the passwords = %v, want the configuration", err)
+	}
+	if err := cfg.SMTPSecret(); err == nil || !strings.Contains(err.Error(), "default: smtp.password: required when smtp.username is set") {
+		t.Errorf("SMTPSecret = %v", err)
+	}
+	if err := cfg.IMAPSecret(); err == nil || !strings.Contains(err.Error(), "default: imap.password: required when imap.host is set") {
+		t.Errorf("IMAPSecret = %v", err)
+	}
+	if n := len(cfg.Problems()); n != 2 {
+		t.Errorf("Problems = %v, want the two passwords", cfg.Problems())
+	}
+	cfg, err = Load(p, []string{"BULLETIN_SMTP_PASSWORD=s", "BULLETIN_IMAP_PASSWORD=i"})
+	if err != nil || cfg.SMTPSecret() != nil || cfg.IMAPSecret() != nil {
+		t.Errorf("with the passwords in the environment: %v, %v, %v", err, cfg.SMTPSecret(), cfg.IMAPSecret())
 	}
 }
 

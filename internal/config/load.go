@@ -206,7 +206,7 @@ func (c *Config) applyEnv(env []string) error {
 			}
 			section, _ := field(sections, sname)
 			key := sname + "." + strings.ToLower(k)
-			where := "environment " + name
+			where := envPrefix + name
 			f, ok := field(section, strings.ToLower(k))
 			if !ok {
 				return &Error{Where: where, Key: key, Msg: "unknown key (known in " + sname + ": " + strings.Join(names(section.Type()), ", ") + ")"}
@@ -292,6 +292,51 @@ var (
 // keys that only make sense together. The first problem is returned, named by
 // the key and the line it came from.
 func (c *Config) validate() error {
+	for _, check := range c.checks() {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Problems returns every problem validate would find, not only the first,
+// each an *Error naming its key: the console's settings form shows each
+// next to its field, with the very rules the loader applies.
+func (c *Config) Problems() []*Error {
+	var out []*Error
+	for _, check := range append(c.checks(), c.SMTPSecret, c.IMAPSecret) {
+		var e *Error
+		if err := check(); errors.As(err, &e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// SMTPSecret checks the relay's password, which Load leaves out: only the
+// commands that connect to the relay need it (serve, a send from the
+// command line, a test send), and it is often set in the daemon's
+// environment only, so that "report" or "edition check" run without it.
+func (c *Config) SMTPSecret() error {
+	if c.SMTP.Host != "" && c.SMTP.Username != "" && c.SMTP.Password == "" {
+		return &Error{Where: c.Where("smtp.password"), Key: "smtp.password", Msg: "required when smtp.username is set"}
+	}
+	return nil
+}
+
+// IMAPSecret checks the mailbox's password, which Load leaves out for the
+// same reason as SMTPSecret: only the mailbox watcher and "mailbox check"
+// connect to it.
+func (c *Config) IMAPSecret() error {
+	if c.IMAP.Host != "" && c.IMAP.Password == "" {
+		return &Error{Where: c.Where("imap.password"), Key: "imap.password", Msg: "required when imap.host is set"}
+	}
+	return nil
+}
+
+// checks are validate's rules, one function each.
+func (c *Config) checks() []func() error {
 	bad := func(key, format string, args ...any) error {
 		return &Error{Where: c.Where(key), Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -318,7 +363,7 @@ func (c *Config) validate() error {
 		}
 		return bad(key, "%q is not one of %s", value, strings.Join(allowed, ", "))
 	}
-	checks := []func() error{
+	return []func() error{
 		func() error { return required("server.listen", c.Server.Listen) },
 		func() error {
 			u, err := url.Parse(c.Server.PublicURL)
@@ -424,12 +469,6 @@ func (c *Config) validate() error {
 			return nil
 		},
 		func() error {
-			if c.SMTP.Username != "" && c.SMTP.Password == "" {
-				return bad("smtp.password", "required when smtp.username is set")
-			}
-			return nil
-		},
-		func() error {
 			if c.SMTP.Connections == 0 {
 				return bad("smtp.connections", "must be at least 1")
 			}
@@ -456,9 +495,6 @@ func (c *Config) validate() error {
 				return bad("imap.port", "expected a port between 1 and 65535")
 			}
 			if err := required("imap.username", c.IMAP.Username); err != nil {
-				return err
-			}
-			if err := required("imap.password", c.IMAP.Password); err != nil {
 				return err
 			}
 			return required("imap.mailbox", c.IMAP.Mailbox)
@@ -492,12 +528,6 @@ func (c *Config) validate() error {
 		func() error { return oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error") },
 		func() error { return oneOf("log.format", c.Log.Format, "text", "json") },
 	}
-	for _, check := range checks {
-		if err := check(); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // SummaryTo returns the admins' addresses for campaign summaries.

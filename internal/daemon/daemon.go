@@ -22,26 +22,44 @@ import (
 	"bulletin/internal/web"
 )
 
-// Run runs the daemon until ctx is cancelled, then shuts down in order: stop
-// accepting HTTP, stop applying the unsubscribe intake, stop the summaries
-// and the scheduler, drain sends, checkpoint the mailbox, close the
-// database. ready, when not nil, is called with the web address once the
-// daemon answers.
+// Run listens on server.listen and serves there (see Serve).
 func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.Logger, ready func(addr string)) error {
+	ln, err := Listen(cfg)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, cfg, st, log, ln, ready)
+}
+
+// Listen binds server.listen. "bulletin serve" binds before it changes
+// anything (the demo's campaign), so that a port already taken stops it
+// with nothing queued behind it.
+func Listen(cfg *config.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("server.listen (%s): %w", cfg.Where("server.listen"), err)
+	}
+	return ln, nil
+}
+
+// Serve runs the daemon on ln, which it closes, until ctx is cancelled,
+// then shuts down in order: stop accepting HTTP, stop applying the
+// unsubscribe intake, stop the summaries and the scheduler, drain sends,
+// checkpoint the mailbox, close the database. ready, when not nil, is
+// called with the web address once the daemon answers.
+func Serve(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.Logger, ln net.Listener, ready func(addr string)) error {
 	signer, err := Signer(ctx, cfg, st)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	lk := Links(cfg, signer)
 	mbox, err := newMailboxWatcher(cfg, st, lk, log)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	met := newMetrics(cfg, st, mbox, log)
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return fmt.Errorf("server.listen (%s): %w", cfg.Where("server.listen"), err)
-	}
 	snd, err := startSending(ctx, cfg, st, lk, log, countSends(met))
 	if err != nil {
 		ln.Close()
@@ -97,14 +115,14 @@ func Run(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.L
 // send now.
 func newSite(cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.Logger, snd *sending, mbox *mailboxWatcher,
 	met *metrics.Metrics) (*web.Server, error) {
-	content, err := Content(cfg, lk)
+	content, err := LiveContent(snd.settings, lk, log)
 	if err != nil {
 		return nil, err
 	}
 	health := map[string]func(context.Context) error{"relay": allOf(relayHealth(cfg), met.Relay().HealthCheck)}
 	maps.Copy(health, mbox.health())
 	return web.New(web.Options{
-		Config: cfg, Store: st, Links: lk, Log: log.With(slog.String("part", "web")),
+		Config: cfg, Settings: snd.settings, Store: st, Links: lk, Log: log.With(slog.String("part", "web")),
 		Mailer: snd.sender, Content: content, Engine: snd.engine, EngineOptions: snd.engine.Options(), Pacer: snd.engine, Health: health,
 		Metrics: met.Handler(),
 	})

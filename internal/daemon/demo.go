@@ -9,6 +9,7 @@ import (
 
 	"bulletin/internal/campaign"
 	"bulletin/internal/config"
+	"bulletin/internal/i18n"
 	"bulletin/internal/importer"
 	"bulletin/internal/store"
 )
@@ -53,7 +54,7 @@ func Demo(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Sending, Cause: "bulletin serve --demo"}); err != nil {
+	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Sending, Cause: i18n.M("campaign.cause.cli", "bulletin serve --demo")}); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	counts, err := st.CampaignDeliveryCounts(ctx, c.ID)

@@ -23,6 +23,9 @@ func newMailboxWatcher(cfg *config.Config, st *store.Storage, lk *links.Links, l
 		log.Info("mailbox watcher off: imap.host is empty")
 		return &mailboxWatcher{}, nil
 	}
+	if err := cfg.IMAPSecret(); err != nil {
+		return nil, err
+	}
 	proc := mailbox.NewProcessor(st, lk, mailbox.RulesFromConfig(cfg), nil)
 	w, err := mailbox.New(mailbox.OptionsFromConfig(cfg, log), proc)
 	if err != nil {

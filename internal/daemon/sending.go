@@ -17,6 +17,7 @@ import (
 	"bulletin/internal/outgoing"
 	"bulletin/internal/render"
 	"bulletin/internal/schedule"
+	"bulletin/internal/settings"
 	"bulletin/internal/store"
 	"bulletin/internal/token"
 	"bulletin/internal/transport/outbox"
@@ -38,6 +39,9 @@ func Transport(cfg *config.Config) (campaign.Sender, string, error) {
 		}
 		return s, "outbox " + dir, nil
 	}
+	if err := cfg.SMTPSecret(); err != nil {
+		return nil, "", err
+	}
 	var dkim *outgoing.DKIM
 	if cfg.SMTP.DKIMKeyFile != "" {
 		key, err := os.ReadFile(cfg.SMTP.DKIMKeyFile)
@@ -46,11 +50,9 @@ func Transport(cfg *config.Config) (campaign.Sender, string, error) {
 		}
 		dkim = &outgoing.DKIM{Domain: cfg.SMTP.DKIMDomain, Selector: cfg.SMTP.DKIMSelector, PrivateKeyPEM: key}
 	}
-	s, err := smtp.New(smtp.Options{
-		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: smtp.TLSMode(cfg.SMTP.TLS),
-		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, Auth: smtp.AuthMech(cfg.SMTP.Auth),
-		HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout, Connections: cfg.SMTP.Connections, DKIM: dkim,
-	})
+	o := smtp.OptionsFromConfig(cfg)
+	o.DKIM = dkim
+	s, err := smtp.New(o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -102,6 +104,23 @@ func Content(cfg *config.Config, lk *links.Links) (*campaign.Content, error) {
 		ReplyTo: cfg.Sending.ReplyTo, Organisation: cfg.Organisation.Name}, nil
 }
 
+// LiveContent returns the content campaigns, previews and web views are
+// made with, made again from the settings in force once staff changed them
+// in the console: the organisation, its colours and links, From and
+// Reply-To apply without a restart, from the next campaign or page.
+func LiveContent(p *settings.Provider, lk *links.Links, log *slog.Logger) (*campaign.Content, error) {
+	d, err := settings.NewDerived(p, func(cfg *config.Config) (*campaign.Content, error) { return Content(cfg, lk) },
+		func(err error) {
+			log.Error("settings: the layout cannot be made with the saved settings; the previous one is kept", slog.Any("err", err))
+		})
+	if err != nil {
+		return nil, err
+	}
+	c := *d.Get()
+	c.Live = d.Get
+	return &c, nil
+}
+
 // EngineOptions returns the sending engine's options from the configuration.
 func EngineOptions(cfg *config.Config, transport string) (campaign.Options, error) {
 	quiet, err := campaign.ParseQuiet(cfg.Sending.QuietHours, cfg.Sending.QuietWeekends, cfg.Location())
@@ -111,7 +130,7 @@ func EngineOptions(cfg *config.Config, transport string) (campaign.Options, erro
 	o := campaign.Options{
 		Workers: cfg.SMTP.Connections, Rate: cfg.Sending.Rate, HourlyQuota: cfg.Sending.HourlyQuota, DailyQuota: cfg.Sending.DailyQuota,
 		RetryBackoff: cfg.Sending.RetryBackoff, RetryMaxAge: cfg.Sending.RetryMaxAge, PauseAfter: cfg.SMTP.PauseAfter,
-		Quiet: quiet, Transport: transport,
+		Quiet: quiet, Transport: transport, SoftLimit: cfg.Bounces.SoftLimit, SoftWindow: cfg.Bounces.SoftWindow,
 	}
 	if cfg.SMTP.Host == "" {
 		// The rate and the quotas are the relay's; the outbox has none. One
@@ -124,6 +143,9 @@ func EngineOptions(cfg *config.Config, transport string) (campaign.Options, erro
 // sending is the daemon's campaign engine and scheduler, with the sender
 // they share.
 type sending struct {
+	// settings are the configuration in force, with the console's
+	// changes, which the web side shares.
+	settings  *settings.Provider
 	sender    campaign.Sender
 	engine    *campaign.Engine
 	scheduler *schedule.Scheduler
@@ -141,6 +163,10 @@ type sending struct {
 // metrics count what the relay answers (package metrics).
 func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, lk *links.Links, log *slog.Logger,
 	wrap ...func(campaign.Sender) campaign.Sender) (*sending, error) {
+	prov, err := settings.Load(ctx, cfg, st)
+	if err != nil {
+		return nil, err
+	}
 	sender, transport, err := Transport(cfg)
 	if err != nil {
 		return nil, err
@@ -148,17 +174,23 @@ func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, lk
 	for _, w := range wrap {
 		sender = w(sender)
 	}
-	content, err := Content(cfg, lk)
+	content, err := LiveContent(prov, lk, log)
 	if err != nil {
 		sender.Close()
 		return nil, err
 	}
-	opts, err := EngineOptions(cfg, transport)
+	opts, err := EngineOptions(prov.Current(), transport)
 	if err != nil {
 		sender.Close()
 		return nil, err
 	}
-	s := &sending{sender: sender, log: log}
+	// The pace staff save in the console applies from the next campaign
+	// that starts (to every campaign then sending).
+	opts.Limits = func() (campaign.Limits, error) {
+		o, err := EngineOptions(prov.Current(), transport)
+		return campaign.Limits{Rate: o.Rate, HourlyQuota: o.HourlyQuota, DailyQuota: o.DailyQuota, Quiet: o.Quiet}, err
+	}
+	s := &sending{sender: sender, log: log, settings: prov}
 	s.engine = campaign.NewEngine(st, sender, content, opts, log.With(slog.String("part", "engine")))
 	s.scheduler = schedule.New(st, schedule.Options{
 		Location: cfg.Location(), Grace: cfg.Schedule.Grace, Started: s.engine.Wake,

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -19,41 +17,14 @@ import (
 // configuration imports the sample list and sends it the example edition
 // through the outbox, one readable .eml file per subscriber.
 func TestDemoThroughOutbox(t *testing.T) {
-	t.Chdir("../..") // the repository's root, where the command is typed
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Store.Path = filepath.Join(dir, "bulletin.db")
-	cfg.Sending.OutboxDir = filepath.Join(dir, "outbox")
+	d := newOutboxDaemon(t) // from the repository's root, where the command is typed
+	cfg, st := &d.cfg, d.st
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Store.Path)
-	if err != nil {
+	if err := Demo(ctx, cfg, st, d.log); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := Demo(ctx, &cfg, st, log); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := Signer(ctx, &cfg, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snd, err := startSending(ctx, &cfg, st, Links(&cfg, signer), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c *store.Campaign
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		cs, err := st.Campaigns(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c = cs[0]; c.State == store.Sent || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	snd := d.startSending(ctx, t)
+	c := d.demoCampaign(ctx, t)
 	stop, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := snd.stop(stop); err != nil {
@@ -77,7 +48,7 @@ func TestDemoThroughOutbox(t *testing.T) {
 		t.Errorf("Content-Type %q", m.Header.Get("Content-Type"))
 	}
 	// A second start adds nothing: the demo is never sent twice.
-	if err := Demo(ctx, &cfg, st, log); err != nil {
+	if err := Demo(ctx, cfg, st, d.log); err != nil {
 		t.Fatal(err)
 	}
 	if cs, _ := st.Campaigns(ctx); len(cs) != 1 {

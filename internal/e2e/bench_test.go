@@ -53,7 +53,7 @@ smtp:
 log:
   level: warn
 `, srv.Host(), srv.Port())), 0o644)
-		run(b, bin, dir, "import", "--list", "Partenaires", "abonnes.csv")
+		run(b, bin, dir, "import", "--list", "Partenaires", "--create-list", "abonnes.csv")
 		out := run(b, bin, dir, "campaign", "create", "--edition", edition, "--list", "Partenaires")
 		id := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`).FindString(out)
 		before := srv.Count()
@@ -61,14 +61,14 @@ log:
 		// to a daemon; there is none), then send in another, so that each
 		// one's peak memory is known.
 		start := time.Now()
-		hand := exec.Command(bin, "campaign", "send", id)
+		hand := exec.Command(bin, "campaign", "send", id, "--yes")
 		hand.Dir = dir
 		if out, err := hand.CombinedOutput(); err != nil {
 			b.Fatalf("campaign send: %v\n%s", err, out)
 		}
 		startPeak = float64(hand.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-		cmd := exec.CommandContext(ctx, bin, "campaign", "send", id, "--wait")
+		cmd := exec.CommandContext(ctx, bin, "campaign", "send", id, "--wait", "--yes")
 		// The runtime's GC trace gives the Go heap's peak, to tell it from
 		// SQLite's own (C) memory in the resident set.
 		cmd.Dir, cmd.Env = dir, append(os.Environ(), "GODEBUG=gctrace=1")

@@ -123,13 +123,13 @@ smtp:
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, bin, dir, "import", "--list", "Partenaires", "abonnes.csv")
+	run(t, bin, dir, "import", "--list", "Partenaires", "--create-list", "abonnes.csv")
 	out := run(t, bin, dir, "campaign", "create", "--edition", edition, "--list", "Partenaires")
 	id := regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`).FindString(out)
 	if id == "" {
 		t.Fatalf("no campaign id in %q", out)
 	}
-	run(t, bin, dir, "campaign", "send", id)
+	run(t, bin, dir, "campaign", "send", id, "--yes")
 
 	logfile := filepath.Join(dir, "serve.log")
 	first := serve(t, bin, dir, logfile)

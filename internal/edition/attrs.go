@@ -1,10 +1,11 @@
 package edition
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"bulletin/internal/i18n"
 )
 
 // attr is one key="value" pair of a block's opening line.
@@ -33,14 +34,14 @@ func parseAttrs(s string) ([]attr, error) {
 		key := s[start:i]
 		if key == "" {
 			r, _ := utf8.DecodeRuneInString(s[i:])
-			return nil, fmt.Errorf("expected an attribute name (key=\"value\") at %q", string(r))
+			return nil, i18n.Errorf("edition.err.attr_name", string(r))
 		}
 		if i >= len(s) || s[i] != '=' {
-			return nil, fmt.Errorf("attribute %s has no value: write %s=\"…\"", key, key)
+			return nil, i18n.Errorf("edition.err.attr_no_value", key, key)
 		}
 		i++
 		if i >= len(s) {
-			return nil, fmt.Errorf("attribute %s has no value: write %s=\"…\"", key, key)
+			return nil, i18n.Errorf("edition.err.attr_no_value", key, key)
 		}
 		var value string
 		switch q := s[i]; q {
@@ -64,11 +65,11 @@ func parseAttrs(s string) ([]attr, error) {
 				i++
 			}
 			if !closed {
-				return nil, fmt.Errorf("attribute %s: missing closing %c", key, q)
+				return nil, i18n.Errorf("edition.err.attr_unclosed", key, string(q))
 			}
 			value = b.String()
 			if i < len(s) && s[i] != ' ' && s[i] != '\t' {
-				return nil, fmt.Errorf("attribute %s: expected a space after the closing %c", key, q)
+				return nil, i18n.Errorf("edition.err.attr_space", key, string(q))
 			}
 		default:
 			start := i
@@ -79,7 +80,7 @@ func parseAttrs(s string) ([]attr, error) {
 		}
 		for _, a := range attrs {
 			if a.key == key {
-				return nil, fmt.Errorf("attribute %s is given twice", key)
+				return nil, i18n.Errorf("edition.err.attr_twice", key)
 			}
 		}
 		attrs = append(attrs, attr{key: key, value: strings.TrimFunc(value, unicode.IsSpace)})

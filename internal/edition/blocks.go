@@ -1,9 +1,10 @@
 package edition
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+
+	"bulletin/internal/i18n"
 )
 
 // body says what may go between a block's fences.
@@ -20,9 +21,9 @@ type spec struct {
 	attrs    []string // accepted attribute names
 	required []string // attributes that must be present and non-empty
 	body     body
-	needBody bool   // the body must not be empty
-	children []Kind // kinds that may be nested inside
-	help     string // how to write it, quoted in errors
+	needBody bool         // the body must not be empty
+	children []Kind       // kinds that may be nested inside
+	help     i18n.Message // how to write it, quoted in errors
 }
 
 // specFor returns the rules of a kind written with "::: kind". It is a
@@ -35,14 +36,14 @@ func specFor(k Kind) (spec, bool) {
 			required: []string{"signature"},
 			needBody: true,
 			children: []Kind{Image, Button, Notice},
-			help:     `::: edito title="…" signature="Prénom NOM" role="fonction"`,
+			help:     i18n.M("edition.help.edito"),
 		}, true
 	case Notice:
 		return spec{
 			attrs:    []string{"title"},
 			needBody: true,
 			children: []Kind{Image, Button},
-			help:     `::: notice title="…"`,
+			help:     i18n.M("edition.help.notice"),
 		}, true
 	case Article:
 		return spec{
@@ -50,28 +51,28 @@ func specFor(k Kind) (spec, bool) {
 			required: []string{"title"},
 			needBody: true,
 			children: []Kind{Timeline, Image, Button, Notice, QA},
-			help:     `::: article title="…" author="Prénom NOM, fonction"`,
+			help:     i18n.M("edition.help.article"),
 		}, true
 	case Timeline:
 		return spec{
 			attrs:    []string{"title"},
 			body:     bodyEntries,
 			needBody: true,
-			help:     "::: timeline, then one heading per date: ### 2010 : titre",
+			help:     i18n.M("edition.help.timeline", "::: timeline", "### 2010 : titre"),
 		}, true
 	case QA:
 		return spec{
 			attrs:    []string{"title"},
 			body:     bodyEntries,
 			needBody: true,
-			help:     `::: qa title="…", then one heading per question: ### Question ?`,
+			help:     i18n.M("edition.help.qa", `::: qa title="…"`, "### Question ?"),
 		}, true
 	case Image:
 		return spec{
 			attrs:    []string{"src", "alt", "link", "width"},
 			required: []string{"src"},
 			body:     bodyText,
-			help:     `::: image src="fichier.png" alt="description" (caption as the body)`,
+			help:     i18n.M("edition.help.image"),
 		}, true
 	case Button:
 		return spec{
@@ -79,7 +80,7 @@ func specFor(k Kind) (spec, bool) {
 			required: []string{"href"},
 			body:     bodyText,
 			needBody: true,
-			help:     `::: button href="https://…" (label as the body)`,
+			help:     i18n.M("edition.help.button"),
 		}, true
 	}
 	return spec{}, false
@@ -96,7 +97,7 @@ func blockNames() string {
 func setAttrs(b *Block, sp spec, attrs []attr) error {
 	for _, a := range attrs {
 		if !contains(sp.attrs, a.key) {
-			return fmt.Errorf("%s: unknown attribute %q (accepted: %s)", b.Kind, a.key, strings.Join(sp.attrs, ", "))
+			return i18n.Errorf("edition.err.attr_unknown", string(b.Kind), a.key, strings.Join(sp.attrs, ", "))
 		}
 		switch a.key {
 		case "title":
@@ -118,14 +119,14 @@ func setAttrs(b *Block, sp spec, attrs []attr) error {
 		case "width":
 			w, err := strconv.Atoi(strings.TrimSuffix(a.value, "px"))
 			if err != nil || w <= 0 || w > 600 {
-				return fmt.Errorf("%s: width %q: want a number of pixels from 1 to 600", b.Kind, a.value)
+				return i18n.Errorf("edition.err.width", string(b.Kind), a.value)
 			}
 			b.Width = w
 		}
 	}
 	for _, r := range sp.required {
 		if strings.TrimSpace(b.attr(r)) == "" {
-			return fmt.Errorf("%s: missing %s=\"…\" (write %s)", b.Kind, r, sp.help)
+			return i18n.Errorf("edition.err.attr_missing", string(b.Kind), r, sp.help)
 		}
 	}
 	return nil

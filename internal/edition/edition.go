@@ -104,6 +104,10 @@ type Block struct {
 	// Line is where the block starts in the file (its opening fence, its
 	// heading, or its first line of prose).
 	Line int
+	// EndLine is the line of a fenced block's closing fence, so that the
+	// editor can keep the text of a block nobody changed (0 for prose and
+	// sections).
+	EndLine int
 
 	// Title is the heading of an edito, notice, article or qa block, or the
 	// text of a section heading.

@@ -3,18 +3,26 @@ package edition
 import (
 	"fmt"
 	"strings"
+
+	"bulletin/internal/i18n"
 )
 
 // Error is one problem in an edition file, at a line.
 type Error struct {
 	File string
 	Line int
-	Msg  string
+	Msg  i18n.Message // what is wrong; the CLI prints it in English
 }
 
-// Error returns "file:line: message".
+// Error returns "file:line: message", in English.
 func (e *Error) Error() string {
-	return where(e.File, e.Line) + ": " + e.Msg
+	return e.Message().String()
+}
+
+// Message returns the problem with its place, for the console to show in
+// the reader's language.
+func (e *Error) Message() i18n.Message {
+	return i18n.M("edition.err.where", where(e.File, e.Line), e.Msg)
 }
 
 // ErrorList is every problem found in one file, in line order. Parse returns

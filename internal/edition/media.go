@@ -1,11 +1,12 @@
 package edition
 
 import (
-	"fmt"
 	"net/url"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"bulletin/internal/i18n"
 )
 
 // IsLocal reports whether an image or link target names a file next to the
@@ -27,14 +28,14 @@ func IsLocal(ref string) bool {
 // would leave the folder, so that the daemon never serves files outside it.
 func CleanLocal(ref string) (string, error) {
 	if !IsLocal(ref) {
-		return "", fmt.Errorf("%q is not a file next to the edition", ref)
+		return "", i18n.Errorf("edition.err.media_not_local", ref)
 	}
 	if u, err := url.Parse(ref); err == nil && u.Path != "" {
 		ref = u.Path // undo %20 and the like
 	}
 	p := path.Clean(strings.ReplaceAll(ref, `\`, "/"))
 	if p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.HasPrefix(p, "/") {
-		return "", fmt.Errorf("%q leaves the edition's folder", ref)
+		return "", i18n.Errorf("edition.err.media_leaves", ref)
 	}
 	return p, nil
 }

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"bulletin/internal/i18n"
 )
 
 // maxErrors bounds the list Parse returns: past it, the rest is usually
@@ -46,24 +48,29 @@ type parser struct {
 	errs ErrorList
 }
 
-func (p *parser) errorf(line int, format string, args ...any) {
+// errorf records the problem key, a catalogue message with args, at line.
+func (p *parser) errorf(line int, key string, args ...any) {
+	p.report(line, i18n.M(key, args...))
+}
+
+func (p *parser) report(line int, msg i18n.Message) {
 	if len(p.errs) >= maxErrors {
 		return
 	}
-	p.errs = append(p.errs, &Error{File: p.ed.Path, Line: line, Msg: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, &Error{File: p.ed.Path, Line: line, Msg: msg})
 }
 
 func (p *parser) parse() {
 	src := p.ed.Source
 	if !utf8.Valid(src) {
-		p.errorf(0, "not UTF-8: save the file as UTF-8")
+		p.errorf(0, "edition.err.utf8")
 		return
 	}
 	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")) // a BOM from Windows editors
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	lines := strings.Split(text, "\n")
 	if len(lines) == 0 || strings.TrimSpace(lines[0]) != "---" {
-		p.errorf(1, "the file must start with front matter: a line ---, then title:, subject:, date: …, then ---")
+		p.errorf(1, "edition.err.no_front")
 		return
 	}
 	end := -1
@@ -74,7 +81,7 @@ func (p *parser) parse() {
 		}
 	}
 	if end < 0 {
-		p.errorf(1, "front matter is never closed: add a line --- after it")
+		p.errorf(1, "edition.err.front_unclosed")
 		return
 	}
 	p.frontMatter(strings.Join(lines[1:end], "\n"), 2)
@@ -99,21 +106,22 @@ func (p *parser) frontMatter(fm string, first int) {
 			line = first + n - 1
 			msg = strings.TrimPrefix(msg[:m[0]]+msg[m[1]:], ": ")
 		}
+		key := "edition.err.front_yaml"
 		if strings.Contains(msg, "mapping values are not allowed") {
 			// French typography puts " : " in titles, which YAML reads as
 			// a nested key unless the value is quoted.
-			msg += `; if a value contains " : ", put it in quotes: subject: "…"`
+			key = "edition.err.front_yaml_colon"
 		}
-		p.errorf(line, "front matter: %s", msg)
+		p.errorf(line, key, msg)
 		return
 	}
 	if len(doc.Content) == 0 {
-		p.errorf(first, "front matter is empty: it needs title, subject and date")
+		p.errorf(first, "edition.err.front_empty")
 		return
 	}
 	m := doc.Content[0]
 	if m.Kind != yaml.MappingNode {
-		p.errorf(first+m.Line-1, "front matter must be key: value lines")
+		p.errorf(first+m.Line-1, "edition.err.front_not_map")
 		return
 	}
 	seen := map[string]int{}
@@ -122,7 +130,7 @@ func (p *parser) frontMatter(fm string, first int) {
 		k, v := m.Content[i], m.Content[i+1]
 		line := first + k.Line - 1
 		if prev, dup := seen[k.Value]; dup {
-			p.errorf(line, "front matter: %s is given twice (first at line %d)", k.Value, prev)
+			p.errorf(line, "edition.err.front_twice", k.Value, strconv.Itoa(prev))
 			continue
 		}
 		seen[k.Value] = line
@@ -138,14 +146,14 @@ func (p *parser) frontMatter(fm string, first int) {
 		case "slug":
 			s := p.str(v, k.Value, line)
 			if s != "" && Slugify(s) != s {
-				p.errorf(line, "front matter: slug %q: use lower-case letters, digits and dashes (%q)", s, Slugify(s))
+				p.errorf(line, "edition.err.front_slug", s, Slugify(s))
 				continue
 			}
 			ed.Slug = s
 		case "number":
 			n, err := strconv.Atoi(p.str(v, k.Value, line))
 			if err != nil || n < 0 {
-				p.errorf(line, "front matter: number %q: want a whole number such as 10", v.Value)
+				p.errorf(line, "edition.err.front_number", v.Value)
 				continue
 			}
 			ed.Number = n
@@ -153,38 +161,38 @@ func (p *parser) frontMatter(fm string, first int) {
 			s := p.str(v, k.Value, line)
 			d, err := time.Parse("2006-01-02", s)
 			if err != nil {
-				p.errorf(line, "front matter: date %q: want YYYY-MM-DD, such as 2020-03-20", s)
+				p.errorf(line, "edition.err.front_date", s)
 				continue
 			}
 			ed.Date = d
 		case "lists":
 			ed.Lists = p.strs(v, line)
 		default:
-			p.errorf(line, "front matter: unknown key %q (accepted: title, number, quarter, date, subject, preheader, lists, slug)", k.Value)
+			p.errorf(line, "edition.err.front_unknown", k.Value)
 		}
 	}
 	ed.FrontLines = seen
 	for _, req := range []string{"title", "subject", "date"} {
 		if _, ok := seen[req]; !ok {
-			p.errorf(first-1, "front matter: missing %s:", req)
+			p.errorf(first-1, "edition.err.front_missing", req)
 		}
 	}
 	if _, ok := seen["title"]; ok && ed.Title == "" {
-		p.errorf(seen["title"], "front matter: title is empty")
+		p.errorf(seen["title"], "edition.err.front_title_empty")
 	}
 	if _, ok := seen["subject"]; ok && ed.Subject == "" {
-		p.errorf(seen["subject"], "front matter: subject is empty")
+		p.errorf(seen["subject"], "edition.err.front_subject_empty")
 	}
 }
 
 func (p *parser) str(v *yaml.Node, key string, line int) string {
 	if v.Kind != yaml.ScalarNode {
-		p.errorf(line, "front matter: %s must be a single value", key)
+		p.errorf(line, "edition.err.front_single", key)
 		return ""
 	}
 	s := strings.TrimSpace(v.Value)
 	if err := SingleLine(s); err != nil {
-		p.errorf(line, "front matter: %s %v", key, err)
+		p.errorf(line, "edition.err.front_value", key, i18n.MessageOf(err))
 	}
 	return s
 }
@@ -197,14 +205,14 @@ func (p *parser) str(v *yaml.Node, key string, line int) string {
 func SingleLine(s string) error {
 	for i, r := range s {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			what := "a control character"
+			what := i18n.Key("edition.err.what_control")
 			switch r {
 			case '\n', '\r', '\u0085', '\u2028', '\u2029':
-				what = "a line break"
+				what = "edition.err.what_line_break"
 			case '\t':
-				what = "a tab"
+				what = "edition.err.what_tab"
 			}
-			return fmt.Errorf("contains %s (%U at character %d): keep it on one line, without control characters", what, r, utf8.RuneCountInString(s[:i])+1)
+			return i18n.Errorf("edition.err.single_line", what, fmt.Sprintf("%U", r), strconv.Itoa(utf8.RuneCountInString(s[:i])+1))
 		}
 	}
 	return nil
@@ -222,18 +230,18 @@ func (p *parser) strs(v *yaml.Node, line int) []string {
 		var out []string
 		for _, it := range v.Content {
 			if it.Kind != yaml.ScalarNode || strings.TrimSpace(it.Value) == "" {
-				p.errorf(line, "front matter: lists: each list is a name")
+				p.errorf(line, "edition.err.lists_name")
 				continue
 			}
 			if err := SingleLine(strings.TrimSpace(it.Value)); err != nil {
-				p.errorf(line, "front matter: lists: %q %v", it.Value, err)
+				p.errorf(line, "edition.err.lists_value", strconv.Quote(it.Value), i18n.MessageOf(err))
 				continue
 			}
 			out = append(out, strings.TrimSpace(it.Value))
 		}
 		return out
 	}
-	p.errorf(line, "front matter: lists: want [Liste A, Liste B]")
+	p.errorf(line, "edition.err.lists_shape")
 	return nil
 }
 
@@ -295,7 +303,7 @@ func (p *parser) body(lines []string, first int) {
 		}
 		if closeFence.MatchString(line) {
 			if len(stack) == 1 {
-				p.errorf(n, "::: closes no block (blocks open with ::: name)")
+				p.errorf(n, "edition.err.close_none", ":::", ":::")
 				continue
 			}
 			p.close(top, n)
@@ -308,19 +316,19 @@ func (p *parser) body(lines []string, first int) {
 			kind := Kind(strings.ToLower(m[1]))
 			sp, ok := specFor(kind)
 			if !ok {
-				p.errorf(n, "unknown block %q (blocks: %s)", m[1], blockNames())
+				p.errorf(n, "edition.err.unknown_block", m[1], blockNames())
 				// Open it anyway so that its closing fence does not close
 				// the enclosing block and cascade into more errors.
 				sp = spec{body: bodyText}
 			} else if !containsKind(top.spec.children, kind) {
-				p.errorf(n, "%s cannot go inside %s", kind, describe(top))
+				p.errorf(n, "edition.err.inside", string(kind), describe(top))
 			}
 			b := &Block{Kind: kind, Line: n}
 			if attrs, err := parseAttrs(m[2]); err != nil {
-				p.errorf(n, "%s: %v", kind, err)
+				p.errorf(n, "edition.err.block_attrs", string(kind), i18n.MessageOf(err))
 			} else if ok {
 				if err := setAttrs(b, sp, attrs); err != nil {
-					p.errorf(n, "%v", err)
+					p.report(n, i18n.MessageOf(err))
 				}
 			}
 			p.flush(top)
@@ -331,7 +339,7 @@ func (p *parser) body(lines []string, first int) {
 	}
 	for len(stack) > 1 {
 		top := stack[len(stack)-1]
-		p.errorf(top.block.Line, "%s is never closed: add a line ::: after its content", top.block.Kind)
+		p.errorf(top.block.Line, "edition.err.unclosed", string(top.block.Kind), ":::")
 		stack = stack[:len(stack)-1]
 	}
 	p.flush(root)
@@ -339,11 +347,11 @@ func (p *parser) body(lines []string, first int) {
 }
 
 // describe names the block a frame holds, for "cannot go inside" errors.
-func describe(f *frame) string {
+func describe(f *frame) i18n.Message {
 	if f.block.Kind == "" {
-		return "the body"
+		return i18n.M("edition.err.the_body")
 	}
-	return fmt.Sprintf("%s (line %d)", f.block.Kind, f.block.Line)
+	return i18n.M("edition.err.the_block", string(f.block.Kind), strconv.Itoa(f.block.Line))
 }
 
 // addLine adds a line of Markdown to the open block, treating headings that
@@ -356,7 +364,7 @@ func (p *parser) addLine(f *frame, line string, n int) {
 		p.flush(f)
 		title := strings.TrimSpace(m[2])
 		if title == "" {
-			p.errorf(n, "section heading is empty")
+			p.errorf(n, "edition.err.section_empty")
 		}
 		f.block.Children = append(f.block.Children, &Block{Kind: Section, Line: n, Title: title})
 		return
@@ -366,15 +374,15 @@ func (p *parser) addLine(f *frame, line string, n int) {
 		if f.block.Kind == Timeline {
 			e.Date, e.Title = splitDate(e.Title)
 			if e.Date == "" {
-				p.errorf(n, "timeline entry needs a date: ### 2010 : titre")
+				p.errorf(n, "edition.err.timeline_date", "### 2010 : titre")
 			}
 		} else if e.Title == "" {
-			p.errorf(n, "qa: the heading is the question and it is empty")
+			p.errorf(n, "edition.err.qa_empty")
 		}
 		f.entry = e
 		return
 	case f.spec.body == bodyEntries && f.entry == nil && strings.TrimSpace(line) != "":
-		p.errorf(n, "%s: text before the first entry; start each entry with a heading (%s)", f.block.Kind, f.spec.help)
+		p.errorf(n, "edition.err.before_entry", string(f.block.Kind), f.spec.help)
 		return
 	}
 	f.add(line, n)
@@ -426,6 +434,7 @@ func (p *parser) flushEntry(f *frame) {
 // close finishes the block of f at its closing fence on line n.
 func (p *parser) close(f *frame, n int) {
 	b := f.block
+	b.EndLine = n
 	switch f.spec.body {
 	case bodyText:
 		b.Text, b.TextLine = f.take()
@@ -433,18 +442,18 @@ func (p *parser) close(f *frame, n int) {
 			b.TextLine = b.Line + 1
 		}
 		if f.spec.needBody && b.Text == "" {
-			p.errorf(b.Line, "%s is empty (write %s)", b.Kind, f.spec.help)
+			p.errorf(b.Line, "edition.err.block_empty", string(b.Kind), f.spec.help)
 		}
 		return
 	case bodyEntries:
 		p.flushEntry(f)
 		if len(b.Entries) == 0 {
-			p.errorf(b.Line, "%s has no entries (write %s)", b.Kind, f.spec.help)
+			p.errorf(b.Line, "edition.err.no_entries", string(b.Kind), f.spec.help)
 		}
 		return
 	}
 	p.flush(f)
 	if f.spec.needBody && len(b.Children) == 0 {
-		p.errorf(b.Line, "%s is empty: write its text before the closing ::: (line %d)", b.Kind, n)
+		p.errorf(b.Line, "edition.err.text_empty", string(b.Kind), ":::", strconv.Itoa(n))
 	}
 }

@@ -58,6 +58,13 @@ var enReport = map[string]string{
 	"report.fig.unsubscribed":      "Unsubscribes",
 	"report.fig.rate_of_delivered": "%s of delivered",
 
+	// Refusals by the relay in the SMTP session (issue 13).
+	"report.fig.refused_hard":   "Refused by the relay (unknown address)",
+	"report.fig.refused_soft":   "Refused by the relay (other reason)",
+	"report.fig.dead_addresses": "Dead addresses found",
+	"report.fig.dead_note":      "%s hard bounces + %s refused as unknown",
+	"report.show.refused":       "Refused by the relay",
+
 	"report.share.title":     "Where the recipients ended up",
 	"report.share.heading":   "Where the %s recipients ended up",
 	"report.share.delivered": "Delivered",

@@ -59,6 +59,13 @@ var frReport = map[string]string{
 	"report.fig.unsubscribed":      "Désabonnements",
 	"report.fig.rate_of_delivered": "%s des remis",
 
+	// Refusals by the relay in the SMTP session (issue 13).
+	"report.fig.refused_hard":   "Refusées par le relais (adresse inconnue)",
+	"report.fig.refused_soft":   "Refusées par le relais (autre motif)",
+	"report.fig.dead_addresses": "Adresses mortes trouvées",
+	"report.fig.dead_note":      "%s rebonds durs + %s refusées comme inconnues",
+	"report.show.refused":       "Refusées par le relais",
+
 	"report.share.title":     "Ce que sont devenus les destinataires",
 	"report.share.heading":   "Ce que sont devenus les %s destinataires",
 	"report.share.delivered": "Remis",

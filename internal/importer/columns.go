@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 )
 
 // The statuses a row can carry in Row.Status; "" means the file says nothing.
@@ -48,24 +50,25 @@ const (
 	RoleIgnored                  // read and dropped (SendinBlue's SMS_BLACKLISTED…)
 )
 
-var roleNames = [...]string{
-	RoleAttribute:    "attribute",
-	RoleEmail:        "email",
-	RoleFirstName:    "first name",
-	RoleLastName:     "last name",
-	RoleOrganisation: "organisation",
-	RoleStatus:       "status",
-	RoleFlag:         "flag",
-	RoleConsentDate:  "consent date",
-	RoleIgnored:      "ignored",
+// roleKeys are the catalogue keys of the roles' names.
+var roleKeys = [...]string{
+	RoleAttribute:    "import.role.attribute",
+	RoleEmail:        "import.role.email",
+	RoleFirstName:    "import.role.first_name",
+	RoleLastName:     "import.role.last_name",
+	RoleOrganisation: "import.role.organisation",
+	RoleStatus:       "import.role.status",
+	RoleFlag:         "import.role.flag",
+	RoleConsentDate:  "import.role.consent_date",
+	RoleIgnored:      "import.role.ignored",
 }
 
-// String returns the role in words, as shown to the person importing.
+// String returns the role in English words, as the CLI shows it.
 func (r Role) String() string {
-	if r < 0 || int(r) >= len(roleNames) {
+	if r < 0 || int(r) >= len(roleKeys) {
 		return fmt.Sprintf("Role(%d)", int(r))
 	}
-	return roleNames[r]
+	return i18n.M(roleKeys[r]).String()
 }
 
 // Column describes one column of the file and what the Reader does with it.
@@ -83,32 +86,38 @@ type Column struct {
 	Key string
 }
 
-// Describe returns what the column becomes, in words: "email",
+// Describe returns what the column becomes, in English words: "email",
 // "unsubscribed flag", "attribute LIST_IDS".
-func (c Column) Describe() string {
+func (c Column) Describe() string { return c.Becomes().String() }
+
+// Becomes returns what the column becomes, as a message for the console.
+func (c Column) Becomes() i18n.Message {
 	switch c.Role {
 	case RoleFlag:
 		if c.IfNo == "" {
-			return c.IfYes + " flag"
+			return i18n.M("import.role.flag_of", i18n.Key("import.status."+c.IfYes))
 		}
-		return fmt.Sprintf("subscription flag (yes = %s, no = %s)", c.IfYes, c.IfNo)
+		return i18n.M("import.role.subscription_flag", i18n.Key("import.status."+c.IfYes), i18n.Key("import.status."+c.IfNo))
 	case RoleAttribute:
-		return fmt.Sprintf("attribute %q", c.Key)
-	case RoleIgnored:
-		return "ignored"
+		return i18n.M("import.role.attribute_of", c.Key)
 	}
-	return c.Role.String()
+	if c.Role < 0 || int(c.Role) >= len(roleKeys) {
+		return i18n.M("import.role.unknown", int(c.Role))
+	}
+	return i18n.M(roleKeys[c.Role])
 }
 
-// String returns the mapping as a line for a CLI or UI:
+// Mapping returns the mapping as a line for a CLI or UI:
 // "EMAIL_BLACKLISTED → unsubscribed flag".
-func (c Column) String() string {
-	h := c.Header
-	if h == "" {
-		h = fmt.Sprintf("(column %d)", c.Index+1)
+func (c Column) Mapping() i18n.Message {
+	if c.Header == "" {
+		return i18n.M("import.column.unnamed", strconv.Itoa(c.Index+1), c.Becomes())
 	}
-	return h + " → " + c.Describe()
+	return i18n.M("import.column.named", c.Header, c.Becomes())
 }
+
+// String returns the mapping in English, as the CLI prints it.
+func (c Column) String() string { return c.Mapping().String() }
 
 // headerRule says what a header means once folded (see fold).
 type headerRule struct {
@@ -142,7 +151,8 @@ var headerGroups = []struct {
 		"datedinscription", "inscritle", "created", "createdat", "creationdate",
 		"datecreation", "datedecreation", "subscribedat", "subscriptiondate", "dateajout",
 		"datedajout", "consentdate", "dateconsentement", "dateduconsentement",
-		"optindate", "dateoptin", "signupdate", "consentat"}},
+		"optindate", "dateoptin", "signupdate", "consentat", "dateadded", "addedat", "addeddate",
+		"joindate", "joinedat", "datesignup"}},
 	{headerRule{role: RoleFlag, ifYes: StatusUnsubscribed}, []string{"blacklisted",
 		"emailblacklisted", "blackliste", "blacklistee", "unsubscribed", "unsubscribe",
 		"desinscrit", "desinscrite", "desabonne", "desabonnee", "optout", "optedout",
@@ -287,8 +297,8 @@ func mapColumns(headers []string) ([]Column, error) {
 			c.Role = RoleAttribute // until we know no strong e-mail column exists
 		case rule.role == RoleEmail:
 			if email >= 0 {
-				return nil, fmt.Errorf("two e-mail columns, %q (column %d) and %q (column %d): keep one, or rename the other",
-					cols[email].Header, email+1, h, i+1)
+				return nil, i18n.Errorf("import.file.two_email_columns",
+					cols[email].Header, strconv.Itoa(email+1), h, strconv.Itoa(i+1))
 			}
 			email = i
 			c.Role = RoleEmail
@@ -325,10 +335,10 @@ func noEmailColumn(headers []string) error {
 	found := strings.Join(quoted, ", ")
 	for _, h := range headers {
 		if _, err := address.Normalize(h); err == nil {
-			return fmt.Errorf("no e-mail column: the first line holds an address (%s), so the file has no header line; add one, such as \"email;prénom;nom\"", found)
+			return i18n.Errorf("import.file.no_header_line", found)
 		}
 	}
-	return fmt.Errorf("no e-mail column among the headers %s: name the address column \"email\", \"e-mail\" or \"courriel\"", found)
+	return i18n.Errorf("import.file.no_email_column", found)
 }
 
 // dateLayouts lists the layouts tried for a consent date, by shape of the

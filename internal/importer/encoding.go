@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 	"golang.org/x/text/transform"
+
+	"bulletin/internal/i18n"
 )
 
 // The encodings Reader.Encoding reports.
@@ -42,10 +43,10 @@ const (
 // Fatal errors found while sniffing. The workbook errors name the commonest
 // wrong upload, the spreadsheet itself, and say what to do instead.
 var (
-	errWorkbook = errors.New("this is a spreadsheet workbook (.xlsx, .ods), not a CSV file: open it and save it as CSV first")
-	errOldExcel = errors.New("this is an Excel 97-2003 workbook (.xls), not a CSV file: open it and save it as CSV first")
-	errBinary   = errors.New("this file holds NUL bytes: it is not a text CSV file")
-	errEmpty    = errors.New("the file is empty")
+	errWorkbook = i18n.Errorf("import.file.workbook")
+	errOldExcel = i18n.Errorf("import.file.old_excel")
+	errBinary   = i18n.Errorf("import.file.binary")
+	errEmpty    = i18n.Errorf("import.file.empty")
 )
 
 // countingReader counts the bytes read from the file, for Reader.Progress. The
@@ -432,7 +433,7 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 		first = len(b)
 	}
 	if g.run+first > maxLineLen {
-		return 0, fmt.Errorf("line %d is longer than %d bytes: this is not a CSV file of contacts", g.line, maxLineLen)
+		return 0, i18n.Errorf("import.file.long_line", strconv.Itoa(g.line), strconv.Itoa(maxLineLen))
 	}
 	if last := bytes.LastIndexByte(b, '\n'); last >= 0 {
 		g.line += bytes.Count(b, []byte{'\n'})

@@ -6,10 +6,11 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -19,8 +20,14 @@ const maxRejects = 10000
 
 // Options says where rows go and how.
 type Options struct {
-	List   string // the list the rows join (created if needed)
+	List   string // the list the rows join
 	DryRun bool   // report what would happen, change nothing
+	// ExistingList refuses a List that does not exist with an
+	// *UnknownListError naming the close ones, where a typo would
+	// otherwise make a new list ("bulletin import" without --create-list,
+	// the console). Without it the list is made when needed, except on a
+	// dry run, which changes nothing.
+	ExistingList bool
 	// Progress, when not nil, is called now and then with the bytes read.
 	Progress func(read int64)
 }
@@ -41,6 +48,9 @@ type Report struct {
 	SuppressedRows []RowError
 	Rejected       int
 	Rejects        []RowError // the first maxRejects rejected rows, by line
+	// Notes are the first maxRejects rows imported with a value left out
+	// (a sign-up date that cannot be read), by line, each saying which.
+	Notes []RowError
 }
 
 // Import reads a CSV file and applies its valid rows to the store in one
@@ -49,6 +59,11 @@ type Report struct {
 func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, opts Options) (*Report, error) {
 	if opts.List == "" {
 		return nil, errors.New("import: no list given")
+	}
+	if opts.ExistingList {
+		if err := checkList(ctx, st, opts.List); err != nil {
+			return nil, err
+		}
 	}
 	rd, err := NewReader(r, name)
 	if err != nil {
@@ -94,6 +109,13 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 		if err != nil {
 			return nil, err
 		}
+		if out != store.Duplicate {
+			for _, n := range row.Notes {
+				if len(rep.Notes) < maxRejects {
+					rep.Notes = append(rep.Notes, RowError{Line: row.Line, Reason: n})
+				}
+			}
+		}
 		switch out {
 		case store.Added:
 			rep.Added++
@@ -107,7 +129,7 @@ func Import(ctx context.Context, st *store.Storage, r io.Reader, name string, op
 				rep.SuppressedRows = append(rep.SuppressedRows, RowError{Line: row.Line, Reason: detail.Reason})
 			}
 		case store.Duplicate:
-			reject(RowError{Line: row.Line, Reason: fmt.Sprintf("%s already appears on line %d", row.Email, detail.First)})
+			reject(RowError{Line: row.Line, Reason: i18n.M("import.reject.duplicate", row.Email, strconv.Itoa(detail.First))})
 		}
 	}
 	if opts.Progress != nil {

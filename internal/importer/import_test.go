@@ -77,7 +77,8 @@ func TestImportFixtures(t *testing.T) {
 				t.Errorf("contact has status %s, want active", got)
 			}
 		}},
-		{"status-column.csv", counts{added: 5, suppressed: 10, rejected: 3}, nil},
+		// Line 18's date cannot be read: the row is imported without it.
+		{"status-column.csv", counts{added: 6, suppressed: 10, rejected: 2}, nil},
 		{"bad-rows.csv", counts{added: 95, rejected: 5}, nil},
 	}
 	for _, tt := range tests {
@@ -119,7 +120,7 @@ func TestBadRowsAreNamed(t *testing.T) {
 			break
 		}
 	}
-	if !strings.Contains(rep.Rejects[4].Reason, "already appears on line 20") {
+	if !strings.Contains(rep.Rejects[4].Reason.String(), "already appears on line 20") {
 		t.Errorf("duplicate reason = %q", rep.Rejects[4].Reason)
 	}
 }

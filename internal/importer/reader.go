@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 	"bulletin/internal/spreadsheet"
 )
 
@@ -31,16 +33,21 @@ type Row struct {
 	Status string
 	// ConsentAt is when the person subscribed, zero when the file does not say.
 	ConsentAt time.Time
+	// Notes say what of the row was left out although the row is valid:
+	// a sign-up date that cannot be read.
+	Notes []i18n.Message
 }
 
 // RowError is a rejected row: the file is fine, this row is not. The caller
 // counts it and goes on.
 type RowError struct {
-	Line   int    // physical line where the row starts
-	Reason string // what is wrong, naming the value or the column
+	Line int // physical line where the row starts
+	// Reason says what is wrong, naming the value or the column; the
+	// console shows it in the reader's language, the CLI in English.
+	Reason i18n.Message
 }
 
-// Error returns "line N: reason".
+// Error returns "line N: reason", in English.
 func (e *RowError) Error() string {
 	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 }
@@ -65,6 +72,16 @@ func (e *FileError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *FileError) Unwrap() error { return e.Err }
+
+// Message returns the error as a message for the console, in the reader's
+// language when the cause is one of the importer's own.
+func (e *FileError) Message() i18n.Message {
+	where := e.Name
+	if e.Line > 0 {
+		where = fmt.Sprintf("%s:%d", e.Name, e.Line)
+	}
+	return i18n.M("import.file.where", where, i18n.MessageOf(e.Err))
+}
 
 // ReaderOptions tunes a Reader. The zero value is what a French
 // organisation wants.
@@ -150,7 +167,7 @@ func NewReaderOptions(r io.Reader, name string, opts ReaderOptions) (*Reader, er
 	for header == nil {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return fail(0, errors.New("no header line: the file holds only blank lines"))
+			return fail(0, i18n.Errorf("import.file.no_header"))
 		}
 		if err != nil {
 			return nil, rd.fileError(err)
@@ -295,7 +312,7 @@ func (r *Reader) Next() (Row, error) {
 		}
 		line, _ := r.csv.FieldPos(0)
 		if len(rec) != len(r.cols) {
-			return Row{}, &RowError{Line: line, Reason: fmt.Sprintf("expected %d fields, got %d", len(r.cols), len(rec))}
+			return Row{}, &RowError{Line: line, Reason: i18n.M("import.reject.fields", len(r.cols), len(rec))}
 		}
 		return r.row(line, rec)
 	}
@@ -311,16 +328,18 @@ func (r *Reader) Next() (Row, error) {
 // newlines, as part of the field, and the rows it swallowed cannot be
 // counted. Importing the rest would drop people without saying who, so that
 // is fatal.
-func parseErrorReason(pe *csv.ParseError) (reason string, rowOnly bool) {
+func parseErrorReason(pe *csv.ParseError) (reason i18n.Message, rowOnly bool) {
+	// Line numbers go as text: a reader writes "ligne 1234", not "1 234".
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote):
-		return fmt.Sprintf(`a " inside an unquoted field (line %d, byte %d): quote the whole field and double the inner quote`, pe.Line, pe.Column), true
+		return i18n.M("import.reject.bare_quote", strconv.Itoa(pe.Line), pe.Column), true
 	case errors.Is(pe.Err, csv.ErrQuote) && pe.Line == pe.StartLine:
-		return fmt.Sprintf(`text after the closing quote of a quoted field (byte %d), or a quote that is not doubled`, pe.Column), true
+		return i18n.M("import.reject.after_quote", pe.Column), true
 	case errors.Is(pe.Err, csv.ErrQuote):
-		return fmt.Sprintf(`a quoted field starting on line %d runs to line %d and does not close properly, so the rows in between cannot be told apart: check the quotes on line %d`, pe.StartLine, pe.Line, pe.StartLine), false
+		start := strconv.Itoa(pe.StartLine)
+		return i18n.M("import.file.open_quote", start, strconv.Itoa(pe.Line), start), false
 	}
-	return pe.Err.Error(), false
+	return i18n.M("import.file.csv", pe.Err.Error()), false
 }
 
 // fileError wraps an error from encoding/csv or from reading the file.
@@ -328,7 +347,7 @@ func (r *Reader) fileError(err error) *FileError {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		reason, _ := parseErrorReason(pe)
-		return &FileError{Name: r.name, Line: pe.StartLine, Err: errors.New(reason)}
+		return &FileError{Name: r.name, Line: pe.StartLine, Err: &i18n.Error{Msg: reason}}
 	}
 	return &FileError{Name: r.name, Err: err}
 }
@@ -345,16 +364,18 @@ func blank(rec []string) bool {
 
 // row builds the Row for a record of the right length.
 func (r *Reader) row(line int, rec []string) (Row, error) {
-	reject := func(format string, args ...any) (Row, error) {
-		return Row{}, &RowError{Line: line, Reason: fmt.Sprintf(format, args...)}
+	reject := func(key string, args ...any) (Row, error) {
+		return Row{}, &RowError{Line: line, Reason: i18n.M(key, args...)}
 	}
 	raw := cell(rec[r.email])
 	if raw == "" {
-		return reject("no e-mail address in column %q", r.cols[r.email].Header)
+		return reject("import.reject.no_email", r.cols[r.email].Header)
 	}
 	email, err := address.Normalize(raw)
 	if err != nil {
-		return reject("%v", err)
+		var ae *address.Error
+		errors.As(err, &ae) // Normalize's errors are all *address.Error
+		return Row{}, &RowError{Line: line, Reason: ae.Message()}
 	}
 	row := Row{
 		Line:         line,
@@ -372,7 +393,7 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 		}
 		s, ok := statusWords[string(appendFold(fb[:0], v))]
 		if !ok {
-			return reject("unknown status %q in column %q: expected active, unsubscribed, bounced or complained (or actif, désinscrit, rejeté, plainte…)", v, r.cols[i].Header)
+			return reject("import.reject.status", v, r.cols[i].Header)
 		}
 		row.Status = worse(row.Status, s)
 	}
@@ -380,7 +401,7 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 		v := strings.TrimSpace(rec[i])
 		yes, ok := flagWords[string(appendFold(fb[:0], v))]
 		if !ok {
-			return reject("unreadable value %q in column %q: expected yes or no (oui/non, true/false, 1/0, x or empty)", v, r.cols[i].Header)
+			return reject("import.reject.flag", v, r.cols[i].Header)
 		}
 		s := r.cols[i].IfNo
 		if yes {
@@ -396,7 +417,11 @@ func (r *Reader) row(line int, rec []string) (Row, error) {
 		}
 		t, ok := parseDate(v, r.loc)
 		if !ok {
-			return reject("unreadable date %q in column %q: expected a date like 14/03/2019, 14/03/2019 10:21 or 2019-03-14 10:21:05", v, r.cols[i].Header)
+			// The person is no less subscribed for a date nobody can
+			// read: the row goes in, dated by the import, and the report
+			// says which date was left out.
+			row.Notes = append(row.Notes, i18n.M("import.note.date", v, r.cols[i].Header))
+			continue
 		}
 		row.ConsentAt = t
 		break

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 )
 
 // readResult is everything a Reader gave for one file.
@@ -96,9 +97,23 @@ func checkRows(t *testing.T, name string, got, want []Row) {
 	}
 }
 
-func checkErrors(t *testing.T, name string, got, want []RowError) {
+// reject is a rejected row as the CLI prints it: its reason in English.
+type reject struct {
+	Line   int
+	Reason string
+}
+
+func english(errs []RowError) []reject {
+	var out []reject
+	for _, e := range errs {
+		out = append(out, reject{e.Line, e.Reason.String()})
+	}
+	return out
+}
+
+func checkErrors(t *testing.T, name string, errs []RowError, want []reject) {
 	t.Helper()
-	if !reflect.DeepEqual(got, want) {
+	if got := english(errs); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s: row errors =\n\t%+v\nwant\n\t%+v", name, got, want)
 	}
 }
@@ -205,7 +220,7 @@ const (
 func TestBadRows(t *testing.T) {
 	t.Parallel()
 	res := readFixture(t, "bad-rows.csv")
-	checkErrors(t, "bad-rows.csv", res.errs, []RowError{
+	checkErrors(t, "bad-rows.csv", res.errs, []reject{
 		{Line: 13, Reason: `invalid address "jean.martin.example.org": missing @`},
 		{Line: 37, Reason: "expected 4 fields, got 3"},
 		{Line: 58, Reason: `invalid address "paul durand@example.org": space in local part`},
@@ -268,12 +283,14 @@ func TestStatusColumn(t *testing.T) {
 		{Line: 13, Email: "c1@example.org", Status: StatusComplained},
 		{Line: 14, Email: "c2@example.org", Status: StatusComplained},
 		{Line: 15, Email: "n1@example.org"},
+		// An unreadable date leaves the row in, without the date, noted.
+		{Line: 18, Email: "e3@example.org", Status: StatusActive,
+			Notes: []i18n.Message{i18n.M("import.note.date", "03/14/2019", "Date d'inscription")}},
 		{Line: 19, Email: "s1@example.org", Status: StatusActive, ConsentAt: day},
 	})
-	checkErrors(t, "status-column.csv", res.errs, []RowError{
+	checkErrors(t, "status-column.csv", res.errs, []reject{
 		{Line: 16, Reason: `unknown status "en attente" in column "Statut": expected active, unsubscribed, bounced or complained (or actif, désinscrit, rejeté, plainte…)`},
 		{Line: 17, Reason: `unreadable value "peut-être" in column "Désinscrit": expected yes or no (oui/non, true/false, 1/0, x or empty)`},
-		{Line: 18, Reason: `unreadable date "03/14/2019" in column "Date d'inscription": expected a date like 14/03/2019, 14/03/2019 10:21 or 2019-03-14 10:21:05`},
 	})
 }
 
@@ -322,14 +339,14 @@ func TestRowErrors(t *testing.T) {
 	tests := []struct {
 		name, in string
 		rows     []int // lines of the rows read
-		errs     []RowError
+		errs     []reject
 	}{
 		{"bare quote", "email;nom\na@example.org;l\"Église\nb@example.org;B\n", []int{3},
-			[]RowError{{2, `a " inside an unquoted field (line 2, byte 16): quote the whole field and double the inner quote`}}},
+			[]reject{{2, `a " inside an unquoted field (line 2, byte 16): quote the whole field and double the inner quote`}}},
 		{"text after closing quote", "email,nom\n\"a@example.org\"x,A\nb@example.org,B\n", []int{3},
-			[]RowError{{2, `text after the closing quote of a quoted field (byte 15), or a quote that is not doubled`}}},
+			[]reject{{2, `text after the closing quote of a quoted field (byte 15), or a quote that is not doubled`}}},
 		{"empty address", "email;nom\n;Dupont\n  ;Durand\n", nil,
-			[]RowError{{2, `no e-mail address in column "email"`}, {3, `no e-mail address in column "email"`}}},
+			[]reject{{2, `no e-mail address in column "email"`}, {3, `no e-mail address in column "email"`}}},
 		{"blank lines skipped", "email;nom\n\na@example.org;A\n;\n ; \n\nb@example.org;B\n;;;;\n", []int{3, 7}, nil},
 		{"CR only (old Mac Excel)", "email;nom\ra@example.org;A\rb@example.org;B\r", []int{2, 3}, nil},
 		{"mixed CR and CRLF in a CR file", "email;nom\ra@example.org;A\r\nb@example.org;B\r", []int{2, 3}, nil},
@@ -345,7 +362,7 @@ func TestRowErrors(t *testing.T) {
 		for _, r := range res.rows {
 			lines = append(lines, r.Line)
 		}
-		if !reflect.DeepEqual(lines, tt.rows) || !reflect.DeepEqual(res.errs, tt.errs) {
+		if !reflect.DeepEqual(lines, tt.rows) || !reflect.DeepEqual(english(res.errs), tt.errs) {
 			t.Errorf("%s: rows at lines %v, errors %+v, want %v, %+v", tt.name, lines, res.errs, tt.rows, tt.errs)
 		}
 	}
@@ -404,7 +421,7 @@ func TestNoDateColumnNeedsNoTimeZone(t *testing.T) {
 
 func TestRowErrorMessage(t *testing.T) {
 	t.Parallel()
-	e := &RowError{Line: 12, Reason: "expected 4 fields, got 3"}
+	e := &RowError{Line: 12, Reason: i18n.M("import.reject.fields", 4, 3)}
 	if got, want := e.Error(), "line 12: expected 4 fields, got 3"; got != want {
 		t.Errorf("RowError.Error() = %q, want %q", got, want)
 	}

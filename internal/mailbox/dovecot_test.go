@@ -246,6 +246,9 @@ func TestDovecotRoundTrip(t *testing.T) {
 	dc.append(t, "INBOX", rawB)
 	eventually(t, "the new bounce", func() bool { return f.status(b) == store.Bounced })
 	eventually(t, "its move", func() bool { return dc.count(t, "INBOX") == 0 && dc.count(t, processed) == 2 })
+	c := dc.client(t)
+	checkAllSeen(t, processed, listMessages(t, c, processed))
+	c.Logout().Wait()
 	evs := f.events()
 	if len(evs) != 2 || evs[1].MatchedBy != ByVERP || evs[1].Folder != processed {
 		t.Errorf("events = %d, last matched by %q moved to %q; want 2, verp, %q", len(evs), evs[len(evs)-1].MatchedBy, evs[len(evs)-1].Folder, processed)

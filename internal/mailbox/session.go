@@ -473,7 +473,10 @@ func (s *session) handle(ctx context.Context, uid uint32) error {
 }
 
 // dispose moves a recorded message to its folder, or, without MOVE, copies
-// it there and flags it in place. It never expunges. A refusal is recorded
+// it there and flags it in place. The message is marked \Seen first, so
+// that the moved message or the copy (which takes the flags the original
+// has when it is copied) does not show as unread to whoever opens the
+// folder: it has been dealt with. It never expunges. A refusal is recorded
 // on the event and the session goes on; a dropped connection ends it.
 func (s *session) dispose(ctx context.Context, uid uint32, ev *store.MailboxEvent) error {
 	w := s.w
@@ -484,6 +487,10 @@ func (s *session) dispose(ctx context.Context, uid uint32, ev *store.MailboxEven
 	set := imap.UIDSetNum(imap.UID(uid))
 	where := target
 	err := w.bounded(s.c, "move to "+target, func() error {
+		seen := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}
+		if err := s.c.Store(set, seen, nil).Close(); err != nil {
+			return err
+		}
 		if s.move {
 			_, err := s.c.Move(set, target).Wait()
 			return err
@@ -491,12 +498,11 @@ func (s *session) dispose(ctx context.Context, uid uint32, ev *store.MailboxEven
 		if _, err := s.c.Copy(set, target).Wait(); err != nil {
 			return err
 		}
-		flags := []imap.Flag{imap.FlagSeen}
-		if s.keywords {
-			flags = append(flags, Keyword)
-		}
 		where = "flagged, copy in " + target
-		return s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: flags}, nil).Close()
+		if !s.keywords {
+			return nil
+		}
+		return s.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{Keyword}}, nil).Close()
 	})
 	if err != nil {
 		if ctx.Err() != nil || s.c.State() == imap.ConnStateLogout {

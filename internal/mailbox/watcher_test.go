@@ -82,6 +82,10 @@ func TestWatcherBacklogThenIdle(t *testing.T) {
 	if n := len(s.messages("Bulletin/Réponses")); n != 1 {
 		t.Errorf("%d messages in the replies folder, want 1", n)
 	}
+	// Processed messages are not left unread in their folders.
+	for _, folder := range []string{"Bulletin/Traités", "Bulletin/Réponses"} {
+		checkAllSeen(t, folder, s.messages(folder))
+	}
 
 	// A new bounce while idling: IDLE brings it (polls are an hour apart).
 	eventually(t, "IDLE", func() bool { h := w.Health(); return h.Connected && h.Mode == "idle" })
@@ -264,6 +268,16 @@ func TestWatcherKeepsUnparsedAside(t *testing.T) {
 	eventually(t, "health", func() bool { return w.Health().Unparsed == 1 })
 }
 
+// checkAllSeen fails the test unless every message listed has \Seen.
+func checkAllSeen(t testing.TB, folder string, msgs map[uint32][]imap.Flag) {
+	t.Helper()
+	for uid, flags := range msgs {
+		if !slices.Contains(flags, imap.FlagSeen) {
+			t.Errorf("%s: UID %d has flags %v, want \\Seen", folder, uid, flags)
+		}
+	}
+}
+
 func TestWatcherWithoutMove(t *testing.T) {
 	f := newFixture(t)
 	s := startIMAP(t, serverOptions{noMove: true})
@@ -273,6 +287,7 @@ func TestWatcherWithoutMove(t *testing.T) {
 	eventually(t, "the bounce", func() bool { return f.status(a) == store.Bounced })
 	eventually(t, "the copy", func() bool { return len(s.messages("Bulletin/Traités")) == 1 })
 	eventually(t, "the folder recorded", func() bool { return f.events()[0].Folder == "flagged, copy in Bulletin/Traités" })
+	checkAllSeen(t, "Bulletin/Traités", s.messages("Bulletin/Traités"))
 
 	// Never expunged nor marked deleted: flagged in place.
 	inbox := s.messages("INBOX")

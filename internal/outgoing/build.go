@@ -28,7 +28,7 @@ type DKIM struct {
 var dkimSigned = []string{
 	"From", "Reply-To", "To", "Subject", "Date", "Message-ID",
 	"MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Feedback-ID",
 }
 
 // Headers signed once more than they occur, so that nobody on the way can
@@ -259,8 +259,16 @@ func Build(m *Message) (*mail.Msg, error) {
 	return msg, nil
 }
 
-// setListHeaders sets List-Id, List-Unsubscribe and List-Unsubscribe-Post.
+// setListHeaders sets List-Id, Feedback-ID, List-Unsubscribe and
+// List-Unsubscribe-Post.
 func setListHeaders(msg *mail.Msg, m *Message) error {
+	if m.FeedbackID != "" {
+		parts := strings.Split(m.FeedbackID, ":")
+		if len(parts) < 2 || len(parts) > 4 || !all(parts, isToken) {
+			return buildErr("FeedbackID", fmt.Sprintf("%q is not 2 to 4 plain tokens separated by colons", m.FeedbackID))
+		}
+		msg.SetGenHeaderPreformatted(mail.Header("Feedback-ID"), m.FeedbackID)
+	}
 	if m.ListID != "" {
 		v, err := formatListID(m.ListID)
 		if err != nil {
@@ -367,7 +375,7 @@ var reserved = map[string]bool{
 	"subject": true, "date": true, "message-id": true, "mime-version": true,
 	"content-type": true, "content-transfer-encoding": true, "content-disposition": true,
 	"return-path": true, "received": true, "dkim-signature": true, "list-id": true,
-	"list-unsubscribe": true, "list-unsubscribe-post": true, "precedence": true,
+	"list-unsubscribe": true, "list-unsubscribe-post": true, "feedback-id": true, "precedence": true,
 	"x-auto-response-suppress": true,
 }
 
@@ -403,6 +411,16 @@ func isPrintable(s string) bool {
 
 // isToken reports whether s is made of letters, digits, '-', '.' and '_',
 // which is what UUIDs, delivery tokens and list ids are made of.
+// all reports whether ok holds for every element of s.
+func all(s []string, ok func(string) bool) bool {
+	for _, x := range s {
+		if !ok(x) {
+			return false
+		}
+	}
+	return true
+}
+
 func isToken(s string) bool {
 	if s == "" {
 		return false

@@ -34,7 +34,8 @@ func testMessage() *Message {
 		ListUnsubscribeMailto: "mailto:unsubscribe+" + tok + "@news.example.org",
 		CampaignID:            "6f1c1e36-2d0b-4b9e-9a43-1f5cf0b0f1aa",
 		DeliveryToken:         tok,
-		Headers:               map[string]string{"Feedback-ID": "c1:partenaires:bulletin"},
+		FeedbackID:            "c1:partenaires:newsletter:news.example.org",
+		Headers:               map[string]string{"X-Edition": "10-ans"},
 	}
 }
 
@@ -89,7 +90,8 @@ func TestBuildParsesBack(t *testing.T) {
 		"X-Bulletin-Campaign":      "6f1c1e36-2d0b-4b9e-9a43-1f5cf0b0f1aa",
 		"X-Bulletin-Delivery":      tok,
 		"X-Bulletin-Test":          "",
-		"Feedback-ID":              "c1:partenaires:bulletin",
+		"Feedback-ID":              "c1:partenaires:newsletter:news.example.org",
+		"X-Edition":                "10-ans",
 		"Reply-To":                 "<contact@example.org>",
 		"X-Mailer":                 "",
 		"User-Agent":               "",
@@ -177,6 +179,10 @@ func TestBuildErrors(t *testing.T) {
 		{"reserved header, other case", func(m *Message) { m.Headers = map[string]string{"list-unsubscribe": "<x>"} }, ScopeRelay},
 		{"header name with colon", func(m *Message) { m.Headers = map[string]string{"X-A:B": "x"} }, ScopeRelay},
 		{"header injection", func(m *Message) { m.Headers = map[string]string{"X-A": "x\r\nBcc: y@example.com"} }, ScopeRelay},
+		{"Feedback-ID as an extra header", func(m *Message) { m.Headers = map[string]string{"Feedback-Id": "a:b"} }, ScopeRelay},
+		{"Feedback-ID of one field", func(m *Message) { m.FeedbackID = "news.example.org" }, ScopeRelay},
+		{"Feedback-ID of five fields", func(m *Message) { m.FeedbackID = "a:b:c:d:e" }, ScopeRelay},
+		{"Feedback-ID with a space", func(m *Message) { m.FeedbackID = "a b:news.example.org" }, ScopeRelay},
 	}
 	for _, tt := range tests {
 		m := testMessage()
@@ -218,7 +224,7 @@ func TestRenderDKIM(t *testing.T) {
 	sig := r.Header.Get("DKIM-Signature")
 	// Folding may only replace existing spaces (or sit inside b=): the
 	// signed header list must read back whole.
-	if !strings.Contains(sig, "h=From:Reply-To:To:Subject:Date:Message-ID:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:") {
+	if !strings.Contains(sig, "h=From:Reply-To:To:Subject:Date:Message-ID:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID:") {
 		t.Errorf("DKIM-Signature = %q, want h= unbroken", sig)
 	}
 	for _, line := range strings.Split(string(head), "\r\n") {

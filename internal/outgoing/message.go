@@ -53,6 +53,12 @@ type Message struct {
 	// angle brackets ("Partenaires <partenaires.bulletin.example.org>").
 	ListID string
 
+	// FeedbackID is the Feedback-ID that Gmail's feedback loop reports
+	// complaint rates by: up to three identifiers and the sender's own,
+	// colon-separated ("<campaign>:<list>:newsletter:<sender>"), each a
+	// plain token.
+	FeedbackID string
+
 	// ListUnsubscribeURL is the https one-click unsubscribe URL (RFC 8058).
 	// When set, List-Unsubscribe-Post: List-Unsubscribe=One-Click is added.
 	ListUnsubscribeURL string

@@ -31,7 +31,7 @@ func TestBlocks(t *testing.T) {
 		{
 			name: "section",
 			body: "# Sur le terrain en Hérault\n",
-			html: []string{`<td class="row-section main"`, `<h2 class="section-title" style="margin:0;padding:0 0 10px;border-bottom:3px solid #d9672b;`, `>Sur le terrain en Hérault</h2>`},
+			html: []string{`<td class="row-section main"`, `<h2 class="section-title" style="margin:0;padding:0 0 10px;border-bottom:3px solid #b34d17;`, `>Sur le terrain en Hérault</h2>`},
 			text: []string{strings.Repeat("=", 72) + "\nSUR LE TERRAIN EN HÉRAULT\n" + strings.Repeat("=", 72)},
 		},
 		{
@@ -43,7 +43,7 @@ func TestBlocks(t *testing.T) {
 		{
 			name: "notice",
 			body: "::: notice title=\"COVID-19\"\nNos bureaux sont fermés.\n:::\n",
-			html: []string{`<td class="notice-cell" style=`, `border-left:5px solid #d9672b`, `>COVID-19</p>`, `>Nos bureaux sont fermés.</p>`},
+			html: []string{`<td class="notice-cell" style=`, `border-left:5px solid #b34d17`, `>COVID-19</p>`, `>Nos bureaux sont fermés.</p>`},
 			text: []string{"*** COVID-19 ***\nNos bureaux sont fermés."},
 		},
 		{

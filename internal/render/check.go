@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 )
 
 // Limits the checks hold an edition to.
@@ -54,13 +56,15 @@ func (s Severity) String() string {
 type Finding struct {
 	Severity Severity
 	// Where is "file:line" in the edition, or the layout's file.
-	Where   string
-	Message string
+	Where string
+	// Message says what is wrong: the console shows it in the reader's
+	// language, the CLI in English (String).
+	Message i18n.Message
 }
 
-// String returns "where: severity: message".
+// String returns "where: severity: message", in English.
 func (f Finding) String() string {
-	return f.Where + ": " + f.Severity.String() + ": " + f.Message
+	return f.Where + ": " + f.Severity.String() + ": " + f.Message.String()
 }
 
 // HasErrors reports whether any finding blocks sending.
@@ -93,14 +97,14 @@ func sampleRecipient() Recipient {
 // document order; errors block a campaign (HasErrors), warnings are shown.
 func Check(t *Templates, ed *edition.Edition) []Finding {
 	var fs []Finding
-	add := func(s Severity, where, format string, args ...any) {
-		fs = append(fs, Finding{Severity: s, Where: where, Message: fmt.Sprintf(format, args...)})
+	add := func(s Severity, where, key string, args ...any) {
+		fs = append(fs, Finding{Severity: s, Where: where, Message: i18n.M(key, args...)})
 	}
 	if n := utf8.RuneCountInString(ed.Subject); n > MaxSubjectRunes {
-		add(Warning, ed.FieldWhere("subject"), "subject is %d characters long; phones show about %d", n, MaxSubjectRunes)
+		add(Warning, ed.FieldWhere("subject"), "check.subject_long", n, MaxSubjectRunes)
 	}
 	if strings.TrimSpace(ed.Preheader) == "" {
-		add(Warning, ed.FieldWhere("preheader"), "no preheader: mail clients will show the first words of the layout as the preview")
+		add(Warning, ed.FieldWhere("preheader"), "check.no_preheader")
 	}
 
 	p, err := t.Prepare(ed)
@@ -109,7 +113,7 @@ func Check(t *Templates, ed *edition.Edition) []Finding {
 		if where == "" {
 			where, msg = t.htmlSource, strings.TrimPrefix(msg, t.htmlSource+": ")
 		}
-		add(Error, where, "template: %s", msg)
+		add(Error, where, "check.template", msg)
 		return fs
 	}
 
@@ -117,33 +121,33 @@ func Check(t *Templates, ed *edition.Edition) []Finding {
 	for _, r := range p.refs {
 		switch r.kind {
 		case refRawHTML:
-			add(Warning, r.where, "raw HTML is not rendered: write it in Markdown or with a block")
+			add(Warning, r.where, "check.raw_html")
 		case refLink:
 			if r.url == "" {
-				add(Error, r.where, "link without a target")
+				add(Error, r.where, "check.link_empty")
 			} else if !linkOK(r.url) {
-				add(Error, r.where, "link %q: only http(s):// and mailto: links work in a mail client", r.url)
+				add(Error, r.where, "check.link_scheme", strconv.Quote(r.url))
 			}
 		case refImage:
 			if strings.TrimSpace(r.alt) == "" {
-				add(Error, r.where, "image %q has no alt text: it is what readers see while images are blocked, and what screen readers read", r.url)
+				add(Error, r.where, "check.image_no_alt", strconv.Quote(r.url))
 			}
 			checkImage(t.opts, r, add, &publicWarned)
 		}
 	}
 	if p.imgsNoAlt > 0 {
-		add(Error, p.sources[0], "%d image(s) of the layout have no alt attribute", p.imgsNoAlt)
+		add(Error, p.sources[0], "check.layout_no_alt", p.imgsNoAlt)
 	}
 	for _, href := range p.badLayoutLinks {
 		if !isEditionLink(p.refs, href) {
-			add(Error, p.sources[0], "link %q: only http(s):// and mailto: links work in a mail client", href)
+			add(Error, p.sources[0], "check.link_scheme", strconv.Quote(href))
 		}
 	}
 
 	if n := len(p.AppendHTML(nil, sampleRecipient())); n > MaxHTMLBytes {
-		add(Error, ed.Path, "the HTML is %d KB: Gmail clips messages over %d KB, hiding the rest and the unsubscribe link; shorten the edition", kb(n), MaxHTMLBytes/1024)
+		add(Error, ed.Path, "check.html_clipped", kb(n), MaxHTMLBytes/1024)
 	} else if n > MaxHTMLBytes*9/10 {
-		add(Warning, ed.Path, "the HTML is %d KB, close to the %d KB past which Gmail clips messages", kb(n), MaxHTMLBytes/1024)
+		add(Warning, ed.Path, "check.html_near_clip", kb(n), MaxHTMLBytes/1024)
 	}
 	return fs
 }
@@ -153,51 +157,52 @@ func kb(n int) int { return (n + 1023) / 1024 }
 // checkImage reports images that readers' mail clients cannot load.
 func checkImage(o Options, r ref, add func(Severity, string, string, ...any), publicWarned *bool) {
 	src := strings.TrimSpace(r.url)
+	q := strconv.Quote(src)
 	switch {
 	case src == "":
-		add(Error, r.where, "image without a source")
+		add(Error, r.where, "check.image_no_src")
 		return
 	case edition.IsLocal(src):
 		if _, err := edition.CleanLocal(src); err != nil {
-			add(Error, r.where, "image %v", err)
+			add(Error, r.where, "check.image_bad_path", i18n.MessageOf(err))
 			return
 		}
 		st, err := os.Stat(r.local)
 		if err != nil || r.local == "" {
-			add(Error, r.where, "image %q: no such file next to the edition", src)
+			add(Error, r.where, "check.image_missing", q)
 			return
 		}
 		if st.Size() > MaxImageBytes {
-			add(Warning, r.where, "image %q is %d KB; over %d KB is slow to load on a phone", src, kb(int(st.Size())), MaxImageBytes/1024)
+			add(Warning, r.where, "check.image_heavy", q, strconv.Itoa(kb(int(st.Size()))), strconv.Itoa(MaxImageBytes/1024))
 		}
-		if err := checkDimensions(r.local); err != nil {
-			add(Error, r.where, "image %q %v", src, err)
+		if msg := checkDimensions(r.local); !msg.IsZero() {
+			add(Error, r.where, "check.image_unusable", q, msg)
 			return
 		}
 		if o.PublicURL == "" {
-			add(Error, r.where, "image %q is a file next to the edition but no public URL is set, so readers cannot load it: set the public URL the daemon is reached at", src)
+			add(Error, r.where, "check.image_no_public_url", q)
 			return
 		}
 		if !*publicWarned && !publicHost(o.PublicURL) {
 			*publicWarned = true
-			add(Warning, r.where, "images are served from %s, which readers outside this network cannot reach", o.PublicURL)
+			add(Warning, r.where, "check.images_private", o.PublicURL)
 		}
 		return
 	}
 	u, err := url.Parse(src)
 	switch {
 	case err != nil:
-		add(Error, r.where, "image %q: %v", src, err)
+		add(Error, r.where, "check.image_bad_url", q, i18n.Text(err.Error()))
 	case u.Scheme == "data":
-		add(Error, r.where, "image %.40q…: images embedded as data: are blocked by Gmail and Outlook; put the file next to the edition", src)
+		add(Error, r.where, "check.image_data", fmt.Sprintf("%.40q…", src))
 	case u.Scheme == "" || u.Host == "":
-		add(Error, r.where, "image %q is not reachable from a mail client: give a full https:// URL or a file next to the edition", src)
+		add(Error, r.where, "check.image_relative", q)
 	case u.Scheme == "http":
-		add(Warning, r.where, "image %q is served over plain http; some clients block it: prefer https", src)
+		add(Warning, r.where, "check.image_http", q)
 	case u.Scheme != "https":
-		add(Error, r.where, "image %q: only https:// images load in mail clients", src)
+		add(Error, r.where, "check.image_scheme", q)
 	case !publicHost(src):
-		add(Warning, r.where, "image %q is on a host readers outside this network cannot reach", src)
+		add(Warning, r.where, "check.image_private_host", q)
 	}
 }
 
@@ -205,20 +210,21 @@ func checkImage(o Options, r ref, add func(Severity, string, string, ...any), pu
 // header and refuses what mail clients cannot show (a format other than
 // PNG, JPEG or GIF) or should not have to decode (past MaxImageSide or
 // MaxImagePixels).
-func checkDimensions(file string) error {
+func checkDimensions(file string) i18n.Message {
 	f, err := os.Open(file)
 	if err != nil {
-		return err
+		return i18n.Text(err.Error())
 	}
 	defer f.Close()
 	cfg, _, err := image.DecodeConfig(f)
 	if err != nil {
-		return fmt.Errorf("is not a PNG, JPEG or GIF image that can be read (%v): mail clients show these three formats; save it as PNG or JPEG", err)
+		return i18n.M("check.image_format", i18n.Text(err.Error()))
 	}
 	if w, h := cfg.Width, cfg.Height; w > MaxImageSide || h > MaxImageSide || int64(w)*int64(h) > MaxImagePixels {
-		return fmt.Errorf("is %d×%d pixels: over %d pixels a side or %d megapixels, phones and mail clients struggle to show it; resize it (1200 pixels wide is plenty)", w, h, MaxImageSide, MaxImagePixels/1_000_000)
+		// Sizes go as text: "20000×20000", as image editors write them.
+		return i18n.M("check.image_huge", strconv.Itoa(w), strconv.Itoa(h), strconv.Itoa(MaxImageSide), MaxImagePixels/1_000_000)
 	}
-	return nil
+	return i18n.Message{}
 }
 
 // linkOK reports whether a link target can be followed from a mail client.

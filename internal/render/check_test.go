@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 )
 
 // findings formats findings one per line, for comparison.
@@ -130,7 +131,7 @@ func TestCheck(t *testing.T) {
 				sev, rest, ok := strings.Cut(w, " ")
 				if !ok || sev != "error" && sev != "warning" {
 					// a continuation: more text the previous finding must hold
-					if i == 0 || !strings.Contains(fs[i-1].Message, w) {
+					if i == 0 || !strings.Contains(fs[i-1].Message.String(), w) {
 						t.Errorf("finding %d does not contain %q:\n%s", i, w, got)
 					}
 					continue
@@ -142,7 +143,7 @@ func TestCheck(t *testing.T) {
 				where, msg, _ := strings.Cut(rest, " ")
 				f := fs[i]
 				i++
-				if f.Severity.String() != sev || !strings.HasSuffix(f.Where, where) || !strings.Contains(f.Message, msg) {
+				if f.Severity.String() != sev || !strings.HasSuffix(f.Where, where) || !strings.Contains(f.Message.String(), msg) {
 					t.Errorf("finding = %s, want %s %s: …%s…", f, sev, where, msg)
 				}
 			}
@@ -162,7 +163,7 @@ func TestCheckTemplateError(t *testing.T) {
 	}
 	fs := Check(tm, testEdition(t, "x\n", nil))
 	want := filepath.Join(dir, HTMLFile) + ":2:"
-	if len(fs) != 1 || fs[0].Severity != Error || !strings.HasPrefix(fs[0].Where, want) || !strings.Contains(fs[0].Message, "Titre") {
+	if len(fs) != 1 || fs[0].Severity != Error || !strings.HasPrefix(fs[0].Where, want) || !strings.Contains(fs[0].Message.String(), "Titre") {
 		t.Errorf("Check = %s, want one error at %s… about Titre", findings(fs), want)
 	}
 }
@@ -182,7 +183,7 @@ func TestCheckLayoutImageWithoutAlt(t *testing.T) {
 }
 
 func TestSeverity(t *testing.T) {
-	f := Finding{Severity: Warning, Where: "e.md:3", Message: "m"}
+	f := Finding{Severity: Warning, Where: "e.md:3", Message: i18n.Text("m")}
 	if got, want := f.String(), "e.md:3: warning: m"; got != want {
 		t.Errorf("Finding.String() = %q, want %q", got, want)
 	}

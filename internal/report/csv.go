@@ -17,7 +17,7 @@ import (
 // AddressColumns are the columns of the addresses CSV.
 var AddressColumns = []string{"email", "domain", "outcome", "state", "detail", "attempts", "smtp_code", "enhanced_code",
 	"reply", "skip_reason", "sent_at", "last_attempt_at", "next_attempt_at", "bounce_kind", "bounce_status", "bounce_reason",
-	"bounce_diagnostic", "bounced_at", "complained_at", "unsubscribed_at", "unsubscribed_by"}
+	"bounce_diagnostic", "bounced_at", "complained_at", "unsubscribed_at", "unsubscribed_by", "refusal", "refusal_reason"}
 
 // csvRate writes a rate as a decimal fraction, with a decimal comma in an
 // Excel-flavoured file.
@@ -41,7 +41,7 @@ func WriteAddressesCSV(w io.Writer, rows []Address, excel bool) error {
 		c.Write(a.Email, a.Domain, a.Outcome, a.State, a.Detail, strconv.Itoa(a.Attempts), code(a.SMTPCode),
 			a.EnhancedCode, a.Reply, a.SkipReason, stamp(a.SentAt), stamp(a.LastAttemptAt), stamp(a.NextAttemptAt),
 			a.BounceKind, a.BounceStatus, a.BounceReason, a.BounceDiag, stamp(a.BouncedAt), stamp(a.ComplainedAt),
-			stamp(a.UnsubscribedAt), a.UnsubscribedBy)
+			stamp(a.UnsubscribedAt), a.UnsubscribedBy, a.Refusal, a.RefusalReason)
 	}
 	return c.Flush()
 }
@@ -75,7 +75,8 @@ func WriteQuartersCSV(w io.Writer, o *Overview, excel bool) error {
 
 // EditionColumns are the columns of the editions CSV.
 var EditionColumns = []string{"id", "name", "state", "lists", "started_at", "quarter", "recipients", "sent", "failed",
-	"skipped", "pending", "delivered", "delivery_rate", "bounced_hard", "bounced_soft", "complaints", "unsubscribed"}
+	"skipped", "pending", "delivered", "delivery_rate", "bounced_hard", "bounced_soft", "complaints", "unsubscribed",
+	"refused_hard", "refused_soft", "dead_addresses"}
 
 // WriteEditionsCSV writes one row per campaign of o.
 func WriteEditionsCSV(w io.Writer, o *Overview, excel bool) error {
@@ -86,7 +87,8 @@ func WriteEditionsCSV(w io.Writer, o *Overview, excel bool) error {
 			spreadsheet.Time(e.StartedAt), e.Quarter,
 			strconv.Itoa(e.Recipients), strconv.Itoa(e.Sent), strconv.Itoa(e.Failed), strconv.Itoa(e.Skipped),
 			strconv.Itoa(e.Pending), strconv.Itoa(e.Delivered), csvRate(c, e.DeliveryRate), strconv.Itoa(e.BouncedHard),
-			strconv.Itoa(e.BouncedSoft), strconv.Itoa(e.Complaints), strconv.Itoa(e.Unsubscribed))
+			strconv.Itoa(e.BouncedSoft), strconv.Itoa(e.Complaints), strconv.Itoa(e.Unsubscribed),
+			strconv.Itoa(e.RefusedHard), strconv.Itoa(e.RefusedSoft), strconv.Itoa(e.DeadAddresses))
 	}
 	return c.Flush()
 }

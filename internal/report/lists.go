@@ -76,6 +76,10 @@ type Edition struct {
 	BouncedSoft  int       `json:"bounced_soft"`
 	Complaints   int       `json:"complaints"`
 	Unsubscribed int       `json:"unsubscribed"`
+	// The relay's refusals and the dead addresses, as in Campaign.
+	RefusedHard   int `json:"refused_hard"`
+	RefusedSoft   int `json:"refused_soft"`
+	DeadAddresses int `json:"dead_addresses"`
 }
 
 // QuarterOf returns the quarter holding t in loc: its label ("2026-Q1") and
@@ -214,7 +218,8 @@ func editions(totals []store.CampaignTotals, loc *time.Location) []Edition {
 		e := Edition{ID: c.UUID.String(), Name: c.Name, State: string(c.State), Lists: nonNil(c.Lists), StartedAt: c.StartedAt,
 			Quarter: label, Recipients: t.Recipients, Sent: t.States[store.Delivered], Failed: t.States[store.Undelivered],
 			Skipped: t.States[store.Skipped], Pending: t.States[store.Queued] + t.States[store.InFlight], Delivered: t.Delivered(),
-			BouncedHard: t.BouncedHard, BouncedSoft: t.BouncedSoft, Complaints: t.Complaints, Unsubscribed: t.Unsubscribed}
+			BouncedHard: t.BouncedHard, BouncedSoft: t.BouncedSoft, Complaints: t.Complaints, Unsubscribed: t.Unsubscribed,
+			RefusedHard: t.RefusedHard, RefusedSoft: t.RefusedSoft, DeadAddresses: t.DeadAddresses()}
 		e.DeliveryRate = rate(e.Delivered, e.Sent+e.Failed)
 		out = append(out, e)
 	}

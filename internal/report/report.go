@@ -24,6 +24,7 @@ import (
 // *store.Storage satisfies it.
 type Source interface {
 	CampaignReportData(ctx context.Context, campaignID int64) (*store.CampaignReportData, error)
+	CampaignOutboxed(ctx context.Context, campaignID int64) (int, error)
 	CampaignAddresses(ctx context.Context, campaignID int64, f store.AddressFilter) ([]store.AddressRow, int, error)
 	CampaignsTotals(ctx context.Context) ([]store.CampaignTotals, error)
 	SubscriberHistory(ctx context.Context, fn func(*store.HistoryEvent) error) error
@@ -71,6 +72,22 @@ type Campaign struct {
 	Delayed        int `json:"delayed"`          // deliveries with a "delayed" notice: not a failure
 	Delivered      int `json:"delivered"`        // sent and not bounced
 
+	// Transport is how the sent messages left: "smtp" (a relay accepted
+	// them), "outbox" (written as files to the outbox folder: nobody
+	// received them), "mixed" (some of each), or "none" (nothing sent
+	// yet). Outboxed counts those the outbox wrote; they are among sent.
+	Transport string `json:"transport"`
+	Outboxed  int    `json:"outboxed"`
+
+	// Refusals: failed deliveries that the relay refused for good in the
+	// SMTP session (RCPT TO, end of DATA), judged like bounces, and that
+	// have no bounce. Both are part of failed.
+	RefusedHard int `json:"refused_hard"` // the relay said the address does not exist
+	RefusedSoft int `json:"refused_soft"` // any other 5xx: policy, spam, blocked, too big
+	// DeadAddresses is bounced_hard + refused_hard: the addresses this
+	// campaign found dead, however the relay said it.
+	DeadAddresses int `json:"dead_addresses"`
+
 	// Rates, from 0 to 1; null when their denominator is 0.
 	// DeliveryRate is delivered / (sent + failed): of the messages
 	// Bulletin finished trying, the share that arrived. Once nothing is
@@ -85,6 +102,7 @@ type Campaign struct {
 	Failures        []Failure      `json:"failures"`
 	SkippedBy       []Reason       `json:"skipped_by_reason"`
 	Bounces         []Bounce       `json:"bounces"`
+	Refusals        []Refusal      `json:"refusals"`
 	UnsubscribedBy  []Reason       `json:"unsubscribed_by_source"`
 	Domains         []Domain       `json:"domains"`
 	Timeline        Timeline       `json:"timeline"`
@@ -119,6 +137,17 @@ type Bounce struct {
 	Status  string `json:"status"` // RFC 3463
 	Count   int    `json:"count"`
 	Example string `json:"example"` // one diagnostic, in the remote server's words
+}
+
+// Refusal is the deliveries refused by the relay in the SMTP session with
+// the same kind, reason and reply codes.
+type Refusal struct {
+	Kind         string `json:"kind"`   // hard or soft
+	Reason       string `json:"reason"` // user_unknown, policy, ... (the classifier's)
+	SMTPCode     int    `json:"smtp_code"`
+	EnhancedCode string `json:"enhanced_code"`
+	Count        int    `json:"count"`
+	Example      string `json:"example"` // one of the replies, in the relay's words
 }
 
 // Domain is the figures for the addresses of one domain.
@@ -224,9 +253,14 @@ func ForCampaign(ctx context.Context, src Source, c *store.Campaign, o Options) 
 
 		Queued: t.States[store.Queued], Sending: t.States[store.InFlight], Retrying: t.Retrying,
 		SentAfterRetry: t.SentRetried, Duplicates: t.Duplicates, Delayed: t.Delayed, Delivered: t.Delivered(),
+		RefusedHard: t.RefusedHard, RefusedSoft: t.RefusedSoft, DeadAddresses: t.DeadAddresses(),
 		FailuresByClass: map[string]int{"5xx": 0, "4xx": 0, "none": 0},
-		Failures:        []Failure{}, SkippedBy: []Reason{}, Bounces: []Bounce{}, UnsubscribedBy: []Reason{}, Domains: []Domain{},
+		Failures:        []Failure{}, SkippedBy: []Reason{}, Bounces: []Bounce{}, Refusals: []Refusal{}, UnsubscribedBy: []Reason{}, Domains: []Domain{},
 	}
+	if r.Outboxed, err = src.CampaignOutboxed(ctx, c.ID); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	r.Transport = Transport(r.Sent, r.Outboxed)
 	r.DeliveryRate = rate(r.Delivered, r.Sent+r.Failed)
 	r.BounceRate = rate(r.BouncedHard+r.BouncedSoft, r.Sent)
 	r.ComplaintRate = rate(r.Complaints, r.Delivered)
@@ -244,6 +278,10 @@ func ForCampaign(ctx context.Context, src Source, c *store.Campaign, o Options) 
 	}
 	for _, b := range d.Bounces {
 		r.Bounces = append(r.Bounces, Bounce{Kind: b.Kind, Reason: b.Reason, Status: b.Status, Count: b.Count, Example: b.Example})
+	}
+	for _, x := range d.Refusals {
+		r.Refusals = append(r.Refusals, Refusal{Kind: x.Kind, Reason: x.Reason, SMTPCode: x.SMTPCode, EnhancedCode: x.EnhancedCode,
+			Count: x.Count, Example: x.Example})
 	}
 	for _, u := range d.UnsubscribeSources {
 		r.UnsubscribedBy = append(r.UnsubscribedBy, Reason{Reason: u.Key, Count: u.Count})
@@ -488,6 +526,8 @@ type Address struct {
 	SentAt         time.Time `json:"sent_at,omitzero"`
 	LastAttemptAt  time.Time `json:"last_attempt_at,omitzero"`
 	NextAttemptAt  time.Time `json:"next_attempt_at,omitzero"`
+	Refusal        string    `json:"refusal,omitempty"`        // hard or soft: refused for good by the relay, judged like a bounce
+	RefusalReason  string    `json:"refusal_reason,omitempty"` // user_unknown, policy, ...
 	BounceKind     string    `json:"bounce_kind,omitempty"`
 	BounceStatus   string    `json:"bounce_status,omitempty"`
 	BounceReason   string    `json:"bounce_reason,omitempty"`
@@ -510,7 +550,7 @@ func Addresses(ctx context.Context, src Source, campaignID int64, show string, l
 	for _, r := range rows {
 		a := Address{Email: r.Email, State: string(r.State), Attempts: r.Attempts, SMTPCode: r.SMTPCode,
 			EnhancedCode: r.EnhancedCode, Reply: r.Reply, SkipReason: r.SkipReason, SentAt: r.SentAt,
-			LastAttemptAt: r.LastAttempt, BounceKind: r.BounceKind, BounceStatus: r.BounceStatus,
+			LastAttemptAt: r.LastAttempt, Refusal: r.Refusal, RefusalReason: r.RefusalReason, BounceKind: r.BounceKind, BounceStatus: r.BounceStatus,
 			BounceReason: r.BounceReason, BounceDiag: r.BounceDiagnostic, BouncedAt: r.BouncedAt,
 			ComplainedAt: r.ComplainedAt, UnsubscribedAt: r.UnsubscribedAt, UnsubscribedBy: r.UnsubscribedBy}
 		if _, dom, ok := strings.Cut(r.Email, "@"); ok {
@@ -555,3 +595,22 @@ func bounceDetail(r store.AddressRow) string {
 	}
 	return strings.TrimSpace(r.BounceStatus + " " + r.BounceReason)
 }
+
+// Transport names how the sent messages of a campaign left, from the
+// ledger: outboxed of its sent deliveries were written by the outbox
+// ("none", "smtp", "outbox" or "mixed"; see Campaign.Transport).
+func Transport(sent, outboxed int) string {
+	switch {
+	case sent == 0:
+		return "none"
+	case outboxed == 0:
+		return "smtp"
+	case outboxed == sent:
+		return "outbox"
+	}
+	return "mixed"
+}
+
+// Outbox reports whether none of the messages counted as sent reached
+// anyone: the outbox wrote every one of them to a folder.
+func (r *Campaign) Outbox() bool { return r.Transport == "outbox" }

@@ -229,9 +229,13 @@ func SummaryText(r *Campaign, kind store.SummaryKind, o SummaryTextOptions) (sub
 		return Percent(p, *f)
 	}
 	hours := int(o.BounceWindow.Hours())
-	if kind == store.SummaryFinal {
+	switch {
+	case r.Outbox():
+		// Nothing reached anyone: no delivery rate, which would read 100 %.
+		subject = p.T("outbox.mail.subject", r.Name, p.Number(r.Outboxed))
+	case kind == store.SummaryFinal:
 		subject = p.T("report.mail.subject_final", r.Name, hours, pct(r.DeliveryRate))
-	} else {
+	default:
 		subject = p.T("report.mail.subject_finished", r.Name, pct(r.DeliveryRate))
 	}
 	var b strings.Builder
@@ -241,22 +245,33 @@ func SummaryText(r *Campaign, kind store.SummaryKind, o SummaryTextOptions) (sub
 	} else {
 		fmt.Fprintf(&b, "%s\n\n", p.T("report.mail.intro_finished", r.Name, state, when(r.FinishedAt)))
 	}
-	rows := []struct {
+	if r.Transport == "outbox" || r.Transport == "mixed" {
+		fmt.Fprintf(&b, "%s\n\n", p.N("outbox.report.warning", r.Outboxed))
+	}
+	type row struct {
 		key  string
 		n    int
 		note string
-	}{
-		{"report.fig.recipients", r.Recipients, ""},
-		{"report.fig.sent", r.Sent, ""},
-		{"report.fig.delivered", r.Delivered, p.T("report.mail.rate_note", pct(r.DeliveryRate))},
+	}
+	rows := []row{{"report.fig.recipients", r.Recipients, ""}}
+	if r.Outbox() {
+		rows = append(rows, row{"outbox.fig.written", r.Outboxed, p.T("outbox.fig.written_note")})
+	} else {
+		rows = append(rows, row{"report.fig.sent", r.Sent, ""},
+			row{"report.fig.delivered", r.Delivered, p.T("report.mail.rate_note", pct(r.DeliveryRate))})
+	}
+	rows = append(rows, []row{
 		{"report.fig.failed", r.Failed, ""},
 		{"report.fig.skipped", r.Skipped, ""},
 		{"report.fig.pending", r.Pending, ""},
 		{"report.fig.bounced_hard", r.BouncedHard, ""},
 		{"report.fig.bounced_soft", r.BouncedSoft, ""},
+		{"report.fig.refused_hard", r.RefusedHard, ""},
+		{"report.fig.refused_soft", r.RefusedSoft, ""},
+		{"report.fig.dead_addresses", r.DeadAddresses, p.T("report.fig.dead_note", p.Number(r.BouncedHard), p.Number(r.RefusedHard))},
 		{"report.fig.complaints", r.Complaints, ""},
 		{"report.fig.unsubscribed", r.Unsubscribed, ""},
-	}
+	}...)
 	width := 0
 	for _, row := range rows {
 		width = max(width, len([]rune(p.T(row.key))))

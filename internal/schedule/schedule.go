@@ -24,6 +24,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"bulletin/internal/campaign"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -132,14 +133,13 @@ func (s *Scheduler) sendAt(ctx context.Context, c *store.Campaign, now time.Time
 	log := s.log.With(slog.String("campaign", c.UUID.String()), slog.String("name", c.Name))
 	var ch campaign.Change
 	if late <= s.opts.Grace {
-		ch = campaign.Change{To: store.Sending, Cause: "scheduler: send time " + s.local(c.SendAt)}
+		ch = campaign.Change{To: store.Sending, Cause: i18n.M("campaign.cause.send_time", s.local(c.SendAt))}
 		if late > time.Minute {
-			ch.Cause += fmt.Sprintf(" (fired %s late, at start)", late.Round(time.Second))
+			ch.Cause = i18n.M("campaign.cause.send_time_late", s.local(c.SendAt), late.Round(time.Second).String())
 		}
 	} else {
-		why := fmt.Sprintf("send time %s missed by %s, more than schedule.grace (%s): schedule it again or send it now",
-			s.local(c.SendAt), late.Round(time.Minute), s.opts.Grace)
-		ch = campaign.Change{To: store.Draft, Cause: "scheduler: " + why, Reason: why}
+		why := i18n.M("campaign.reason.missed", s.local(c.SendAt), late.Round(time.Minute).String(), s.opts.Grace.String())
+		ch = campaign.Change{To: store.Draft, Cause: i18n.M("campaign.cause.scheduler", why), Reason: why}
 	}
 	err := campaign.Transition(ctx, s.st, c, ch)
 	var se *store.StateError
@@ -155,7 +155,7 @@ func (s *Scheduler) sendAt(ctx context.Context, c *store.Campaign, now time.Time
 			s.opts.Started()
 		}
 	} else {
-		log.Warn("scheduled campaign missed", slog.String("reason", ch.Reason))
+		log.Warn("scheduled campaign missed", slog.String("reason", ch.Reason.String()))
 	}
 	return nil
 }
@@ -207,7 +207,7 @@ func (s *Scheduler) copyAndSend(ctx context.Context, sch *store.Schedule, now ti
 		return "", err
 	}
 	if err := campaign.Transition(ctx, s.st, c, campaign.Change{To: store.Sending,
-		Cause: fmt.Sprintf("scheduler: recurring schedule %s (%s)", sch.UUID, sch.Spec)}); err != nil {
+		Cause: i18n.M("campaign.cause.recurring", sch.UUID.String(), sch.Spec)}); err != nil {
 		return "", err
 	}
 	if s.opts.Started != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"bulletin/internal/campaign"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -76,7 +77,7 @@ func TestSendAtFiresOnce(t *testing.T) {
 	st, c, path := setup(t)
 	ctx := context.Background()
 	at := time.Now().Add(-time.Hour) // missed while down, within grace
-	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Scheduled, Cause: "test", SendAt: at}); err != nil {
+	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Scheduled, Cause: i18n.Text("test"), SendAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	st2, err := store.Open(ctx, path)
@@ -101,7 +102,7 @@ func TestSendAtFiresOnce(t *testing.T) {
 	if c.State != store.Sending || started.Load() != 1 || len(tr) != 3 {
 		t.Errorf("state %s, started %d times, %d transitions; want sending, once, 3", c.State, started.Load(), len(tr))
 	}
-	if !strings.Contains(tr[2].Cause, "late") {
+	if !strings.Contains(tr[2].Cause.String(), "late") {
 		t.Errorf("cause %q does not say it fired late", tr[2].Cause)
 	}
 }
@@ -109,7 +110,7 @@ func TestSendAtFiresOnce(t *testing.T) {
 func TestSendAtMissedBeyondGrace(t *testing.T) {
 	st, c, _ := setup(t)
 	ctx := context.Background()
-	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Scheduled, Cause: "test", SendAt: time.Now().Add(-8 * time.Hour)}); err != nil {
+	if err := campaign.Transition(ctx, st, c, campaign.Change{To: store.Scheduled, Cause: i18n.Text("test"), SendAt: time.Now().Add(-8 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := newScheduler(st, Options{}).Tick(ctx, time.Now()); err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"bulletin/internal/i18n"
 )
 
 // CampaignState is where a campaign is in its life. The allowed moves
@@ -43,12 +45,14 @@ type Campaign struct {
 	// message. Off unless staff choose it (CNIL: readers' consent first).
 	Track       bool
 	State       CampaignState
-	StateReason string
-	SendAt      time.Time // zero unless scheduled
-	StartedAt   time.Time // when the recipients were fixed
-	FinishedAt  time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	StateReason string // why it is paused or failed, in English
+	// Reason is StateReason for a page, in the reader's language.
+	Reason     i18n.Message
+	SendAt     time.Time // zero unless scheduled
+	StartedAt  time.Time // when the recipients were fixed
+	FinishedAt time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// ListIDs are the lists it goes to; Lists their names, filled when read.
 	ListIDs []int64
 	Lists   []string
@@ -80,8 +84,10 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, at)
-			VALUES (?, '', ?, 'created', ?)`, c.ID, c.State, t)
+		cause := i18n.M("campaign.cause.created")
+		code, params := cause.Encode()
+		_, err = tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, cause_code, cause_params, at)
+			VALUES (?, '', ?, ?, ?, ?, ?)`, c.ID, c.State, cause.String(), code, params, t)
 		return err
 	})
 	if err != nil {
@@ -91,7 +97,7 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 }
 
 const campaignColumns = `c.id, c.uuid, c.name, c.edition_id, e.slug, c.subject, c.from_addr, c.reply_to, c.filter, c.track,
-	c.state, c.state_reason, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at, c.lease_owner, c.lease_until,
+	c.state, c.state_reason, c.state_reason_code, c.state_reason_params, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at, c.lease_owner, c.lease_until,
 	(SELECT group_concat(l.id || ':' || l.name, char(10)) FROM campaign_lists cl JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = c.id)`
 
 const campaignFrom = " FROM campaigns c JOIN editions e ON e.id = c.edition_id "
@@ -101,13 +107,15 @@ func scanCampaign(row scanner) (*Campaign, error) {
 		c                                 Campaign
 		sendAt, started, finished, leased sql.NullTime
 		lists                             sql.NullString
+		reasonCode, reasonParams          string
 	)
 	err := row.Scan(&c.ID, &c.UUID, &c.Name, &c.EditionID, &c.EditionSlug, &c.Subject, &c.From, &c.ReplyTo, &c.Filter, &c.Track,
-		&c.State, &c.StateReason, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &c.LeaseOwner, &leased, &lists)
+		&c.State, &c.StateReason, &reasonCode, &reasonParams, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &c.LeaseOwner, &leased, &lists)
 	if err != nil {
 		return nil, err
 	}
 	c.SendAt, c.StartedAt, c.FinishedAt, c.LeaseUntil = sendAt.Time, started.Time, finished.Time, leased.Time
+	c.Reason = i18n.Stored(reasonCode, reasonParams, c.StateReason)
 	for _, l := range strings.Split(lists.String, "\n") {
 		id, name, ok := strings.Cut(l, ":")
 		if !ok {
@@ -256,19 +264,21 @@ func (s *Storage) UpdateCampaign(ctx context.Context, c *Campaign) error {
 // CampaignTransitionRecord is one recorded change of a campaign's state.
 type CampaignTransitionRecord struct {
 	From, To CampaignState
-	Cause    string
+	Cause    i18n.Message // who or what moved it, and why
 	At       time.Time
 }
 
 // CampaignTransitions returns the history of a campaign's states, oldest first.
 func (s *Storage) CampaignTransitions(ctx context.Context, id int64) ([]CampaignTransitionRecord, error) {
 	var out []CampaignTransitionRecord
-	err := s.each(ctx, "SELECT from_state, to_state, cause, at FROM campaign_transitions WHERE campaign_id = ? ORDER BY id", []any{id},
+	err := s.each(ctx, "SELECT from_state, to_state, cause, cause_code, cause_params, at FROM campaign_transitions WHERE campaign_id = ? ORDER BY id", []any{id},
 		func(rows *sql.Rows) error {
 			var r CampaignTransitionRecord
-			if err := rows.Scan(&r.From, &r.To, &r.Cause, &r.At); err != nil {
+			var cause, code, params string
+			if err := rows.Scan(&r.From, &r.To, &cause, &code, &params, &r.At); err != nil {
 				return err
 			}
+			r.Cause = i18n.Stored(code, params, cause)
 			out = append(out, r)
 			return nil
 		})
@@ -303,8 +313,8 @@ type Transition struct {
 	CampaignID int64
 	From       []CampaignState // the states it may start from
 	To         CampaignState
-	Cause      string // recorded in campaign_transitions
-	Reason     string // shown with the state (state_reason): why it is paused or failed
+	Cause      i18n.Message // recorded in campaign_transitions
+	Reason     i18n.Message // shown with the state (state_reason): why it is paused or failed
 	// SendAt is the send time, when To is Scheduled.
 	SendAt time.Time
 	// LeaseOwner, when set, requires the campaign's lease to be held by
@@ -352,8 +362,9 @@ func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (Campai
 			return &StateError{Current: cur, To: tr.To}
 		}
 		t := now()
-		set := "state = ?, state_reason = ?, updated_at = ?"
-		args := []any{tr.To, tr.Reason, t}
+		reasonCode, reasonParams := tr.Reason.Encode()
+		set := "state = ?, state_reason = ?, state_reason_code = ?, state_reason_params = ?, updated_at = ?"
+		args := []any{tr.To, tr.Reason.String(), reasonCode, reasonParams, t}
 		switch tr.To {
 		case Scheduled:
 			set += ", send_at = ?"
@@ -369,8 +380,9 @@ func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (Campai
 		if _, err := tx.ExecContext(ctx, "UPDATE campaigns SET "+set+" WHERE id = ?", append(args, tr.CampaignID)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, at)
-			VALUES (?, ?, ?, ?, ?)`, tr.CampaignID, cur, tr.To, tr.Cause, t); err != nil {
+		causeCode, causeParams := tr.Cause.Encode()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaign_transitions (campaign_id, from_state, to_state, cause, cause_code, cause_params, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, tr.CampaignID, cur, tr.To, tr.Cause.String(), causeCode, causeParams, t); err != nil {
 			return err
 		}
 		switch {
@@ -407,6 +419,47 @@ func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (Campai
 // Go. Delivery UUIDs are made from SQLite's randomblob (a CSPRNG); the CTE is
 // materialised so that each row's bytes are drawn once.
 func fixRecipients(ctx context.Context, tx *sql.Tx, campaignID int64, filter []AttrCond, t time.Time) error {
+	cand, args := candidates(campaignID, filter)
+	q := cand + `
+	INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, skip_reason, created_at, updated_at)
+	SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
+			substr('89ab', 1 + abs(random() % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12),
+		?, sid, email,
+		CASE WHEN status = 'active' AND on_list THEN 'queued' ELSE 'skipped' END,
+		CASE WHEN status != 'active' THEN status WHEN NOT on_list THEN 'left-list' ELSE '' END,
+		?, ?
+	FROM cand ORDER BY sid`
+	_, err := tx.ExecContext(ctx, q, append(args, campaignID, t, t)...)
+	return err
+}
+
+// Expected is who a campaign not yet started would go to if it started
+// now: the ledger fixRecipients would write, counted.
+type Expected struct {
+	Recipients int // the ledger's rows: everyone on the lists who matches the filter
+	Queued     int // those who would be mailed
+	Suppressed int // skipped: unsubscribed, bounced, complained, pending or erased
+	LeftList   int // skipped: on the lists no more
+}
+
+// ExpectedRecipients counts the ledger the campaign would get if it
+// started sending now, with the same query as the start itself, so that
+// the confirmation staff read is the number that goes out.
+func (s *Storage) ExpectedRecipients(ctx context.Context, campaignID int64, filter []AttrCond) (Expected, error) {
+	cand, args := candidates(campaignID, filter)
+	var e Expected
+	err := s.r.QueryRowContext(ctx, cand+`
+	SELECT count(*), coalesce(sum(status = 'active' AND on_list), 0), coalesce(sum(status != 'active'), 0),
+		coalesce(sum(status = 'active' AND NOT on_list), 0) FROM cand`, args...).Scan(&e.Recipients, &e.Queued, &e.Suppressed, &e.LeftList)
+	if err != nil {
+		return Expected{}, fmt.Errorf("store: expected recipients: %w", err)
+	}
+	return e, nil
+}
+
+// candidates returns the CTE "cand" of a campaign's recipients, one row per
+// subscriber on its lists who matches filter, and its arguments.
+func candidates(campaignID int64, filter []AttrCond) (string, []any) {
 	var conds []string
 	args := []any{campaignID}
 	for _, f := range filter {
@@ -426,17 +479,8 @@ func fixRecipients(ctx context.Context, tx *sql.Tx, campaignID int64, filter []A
 			lower(hex(randomblob(16))) AS h
 		FROM list_members m JOIN subscribers s ON s.id = m.subscriber_id
 		WHERE m.list_id IN (SELECT list_id FROM campaign_lists WHERE campaign_id = ?)` + where + `
-		GROUP BY s.id)
-	INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, skip_reason, created_at, updated_at)
-	SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
-			substr('89ab', 1 + abs(random() % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12),
-		?, sid, email,
-		CASE WHEN status = 'active' AND on_list THEN 'queued' ELSE 'skipped' END,
-		CASE WHEN status != 'active' THEN status WHEN NOT on_list THEN 'left-list' ELSE '' END,
-		?, ?
-	FROM cand ORDER BY sid`
-	_, err := tx.ExecContext(ctx, q, append(args, campaignID, t, t)...)
-	return err
+		GROUP BY s.id)`
+	return q, args
 }
 
 // AcquireLease makes owner the engine sending the campaign until until,

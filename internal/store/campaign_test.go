@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"bulletin/internal/i18n"
 )
 
 // campaignWith makes a list of n active subscribers, an edition and a draft
@@ -36,7 +38,7 @@ func campaignWith(t *testing.T, s *Storage, n int) *Campaign {
 func sendingCampaign(t *testing.T, s *Storage, n int) *Campaign {
 	t.Helper()
 	c := campaignWith(t, s, n)
-	if _, err := s.TransitionCampaign(context.Background(), Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); err != nil {
+	if _, err := s.TransitionCampaign(context.Background(), Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: i18n.Text("t")}); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -78,14 +80,14 @@ func TestStartFixesLedgerWithUUIDs(t *testing.T) {
 		t.Errorf("%d deliveries, want 50", len(seen))
 	}
 	// Resuming later does not fix the recipients again.
-	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: "t"})
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: i18n.Text("t")})
 	s.AddSubscriber(ctx, &Subscriber{Email: "late@example.org", Status: Active}, []string{"L"}, false)
-	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Paused}, To: Sending, Cause: "t"})
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Paused}, To: Sending, Cause: i18n.Text("t")})
 	if n, _ := s.CampaignDeliveryCounts(ctx, c.ID); n.Total != 50 {
 		t.Errorf("after resume: %d deliveries, want the 50 fixed at start", n.Total)
 	}
 	var se *StateError
-	if _, err := s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"}); !errors.As(err, &se) || se.Current != Sending {
+	if _, err := s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: i18n.Text("t")}); !errors.As(err, &se) || se.Current != Sending {
 		t.Errorf("transition from the wrong state: %v", err)
 	}
 }
@@ -94,7 +96,7 @@ func TestLeaseAndClaim(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	c := campaignWith(t, s, 5)
-	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: "t"})
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: i18n.Text("t")})
 	now := time.Now()
 	if ok, _ := s.AcquireLease(ctx, c.ID, "a", now.Add(150*time.Millisecond)); !ok {
 		t.Fatal("a could not take a free lease")
@@ -126,7 +128,7 @@ func TestLeaseAndClaim(t *testing.T) {
 		t.Errorf("counts %v, duplicates %d; want 5 queued, 2 duplicates", cnt.ByState, cnt.Duplicates)
 	}
 	// Pausing stops claims at once.
-	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: "staff"})
+	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: i18n.Text("staff")})
 	if _, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, time.Now()); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("claim of a paused campaign: %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"bulletin/internal/i18n"
 )
 
 // Errors of a confirmation token that is known but cannot be used.
@@ -139,7 +141,7 @@ func (s *Storage) Confirm(ctx context.Context, tok string, at time.Time, c Statu
 		case Bounced, Complained:
 			outcome = ErrSuppressed
 			return addEvent(ctx, tx, event{subscriber: conf.SubscriberID, kind: "refused", source: c.Source,
-				detail: "confirmation link used while " + string(cur) + ": not lifted"})
+				note: i18n.M("history.detail.confirm_suppressed", i18n.Key("import.status."+string(cur)))})
 		case Pending, Unsubscribed:
 			c.Status, c.Force = Active, true
 			if err := setStatus(ctx, tx, conf.SubscriberID, c); err != nil {

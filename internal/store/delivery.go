@@ -225,20 +225,26 @@ type Result struct {
 	Reply         string // the relay's reply, or the error
 	MessageID     string
 	NextAttemptAt time.Time // OutcomeRetry, and OutcomeRequeue when not at once
+	// Refusal, with OutcomeFailed, is the relay's permanent refusal of the
+	// recipient judged like a bounce: recorded on the row, it acts on the
+	// subscriber in the same transaction. Nil for any other failure.
+	Refusal *Refusal
 }
 
 // RecordResults writes the outcomes of deliveries in flight, in one
 // transaction. Only rows still in flight change: a row that a restarted
 // engine has meanwhile taken back is left to it. A row sent back to the
-// queue of a campaign cancelled meanwhile is skipped instead.
+// queue of a campaign cancelled meanwhile is skipped instead. A failure
+// with a Refusal acts on its subscriber in the same transaction (see
+// Refusal), so that the ledger and the suppression never disagree.
 func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 	if len(results) == 0 {
 		return nil
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		sent, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, sent_at = ?,
-			smtp_code = ?, enhanced_code = ?, reply = ?, message_id = ?, next_attempt_at = NULL, updated_at = ?
-			WHERE id = ? AND state = 'sending'`)
+			smtp_code = ?, enhanced_code = ?, reply = ?, message_id = ?, next_attempt_at = NULL, updated_at = ?,
+			refusal = ?, refusal_reason = ? WHERE id = ? AND state = 'sending'`)
 		if err != nil {
 			return err
 		}
@@ -257,9 +263,9 @@ func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 			at := r.At.UTC()
 			switch r.Outcome {
 			case OutcomeSent:
-				_, err = sent.ExecContext(ctx, Delivered, at, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, r.DeliveryID)
+				_, err = sent.ExecContext(ctx, Delivered, at, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, "", "", r.DeliveryID)
 			case OutcomeFailed:
-				_, err = sent.ExecContext(ctx, Undelivered, nil, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, r.DeliveryID)
+				err = recordFailure(ctx, tx, sent, r, at)
 			case OutcomeRetry, OutcomeRequeue:
 				attempt := 1
 				if r.Outcome == OutcomeRequeue {
@@ -279,6 +285,23 @@ func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 		return fmt.Errorf("store: record results: %w", err)
 	}
 	return nil
+}
+
+// recordFailure writes a failed outcome with the statement sent of
+// RecordResults, and acts on the subscriber of a refusal.
+func recordFailure(ctx context.Context, tx *sql.Tx, sent *sql.Stmt, r Result, at time.Time) error {
+	kind, reason := "", ""
+	if r.Refusal != nil {
+		kind, reason = r.Refusal.Kind, r.Refusal.Reason
+	}
+	res, err := sent.ExecContext(ctx, Undelivered, nil, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, kind, reason, r.DeliveryID)
+	if err != nil || r.Refusal == nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // taken back by another engine: not ours to act on
+	}
+	return applyRefusal(ctx, tx, r.DeliveryID, r.Refusal, r.Reply, at)
 }
 
 // RecoverInFlight puts back in the queue the deliveries of a campaign left

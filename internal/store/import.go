@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 )
 
 // ImportRow is one valid row of an import file.
@@ -125,8 +126,8 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 			FROM subscribers WHERE email_key = ?`},
 		{&im.erased, "SELECT count(*) FROM suppressions WHERE email_hash = ?"},
 		{&im.insert, `INSERT INTO subscribers (uuid, email, email_key, first_name, last_name, organisation, attributes,
-			status, status_changed_at, consent_source, consent_at, import_run, import_line, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			status, status_changed_at, consent_source, consent_at, import_run, import_line, created_at, updated_at, imported_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&im.update, `UPDATE subscribers SET first_name = ?, last_name = ?, organisation = ?, attributes = ?,
 			import_run = ?, import_line = ?, updated_at = ? WHERE id = ?`},
 		{&im.touch, "UPDATE subscribers SET import_run = ?, import_line = ? WHERE id = ?"},
@@ -147,7 +148,7 @@ type Detail struct {
 	First int
 	// Reason says, for a Suppressed row, why, and what of the row was not
 	// applied, so that the import's report can list it.
-	Reason string
+	Reason i18n.Message
 }
 
 // Apply applies one row.
@@ -202,9 +203,9 @@ func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, Detail, erro
 		if _, err := im.join(ctx, id, t); err != nil {
 			return 0, Detail{}, err
 		}
-		reason := fmt.Sprintf("%s is %s: left suppressed", r.Email, cur)
+		reason := i18n.M("import.suppressed.left", r.Email, i18n.Key("import.status."+string(cur)))
 		if changed {
-			reason += "; the name and details in the file were not applied"
+			reason.Key = "import.suppressed.left_unchanged"
 		}
 		return Suppressed, Detail{Reason: reason}, nil
 	}
@@ -226,11 +227,11 @@ func (im *Import) apply(ctx context.Context, r ImportRow) (Outcome, Detail, erro
 	// Suppression wins both ways: a file saying "unsubscribed" suppresses, a
 	// file saying "active" never lifts a suppression (invariant 1).
 	if r.Status.Suppressed() {
-		c := StatusChange{Status: r.Status, Source: im.source, Reason: "import"}
+		c := StatusChange{Status: r.Status, Source: im.source, Note: i18n.M("history.detail.import")}
 		if err := setStatus(ctx, im.conn, id, c); err != nil {
 			return 0, Detail{}, err
 		}
-		return Suppressed, Detail{Reason: fmt.Sprintf("%s: the file marks it %s", r.Email, r.Status)}, nil
+		return Suppressed, Detail{Reason: i18n.M("import.suppressed.marked", r.Email, i18n.Key("import.status."+string(r.Status)))}, nil
 	}
 	if changed || joined {
 		return Updated, Detail{}, nil
@@ -246,7 +247,7 @@ func (im *Import) add(ctx context.Context, r ImportRow, key, t string) (Outcome,
 		}
 		if erased > 0 {
 			// An erased person stays erased: nothing is written.
-			return Suppressed, Detail{Reason: fmt.Sprintf("%s was erased at its owner's request: nothing was written", r.Email)}, nil
+			return Suppressed, Detail{Reason: i18n.M("import.suppressed.erased", r.Email)}, nil
 		}
 	}
 	st := r.Status
@@ -268,12 +269,18 @@ func (im *Import) add(ctx context.Context, r ImportRow, key, t string) (Outcome,
 	if err != nil {
 		return 0, Detail{}, err
 	}
+	// A file that says when the person signed up (a SendinBlue export's
+	// ADDED_TIME, a spreadsheet's "Date d'inscription") dates the record
+	// and, through created_at, its "created" event and its membership of
+	// the list (Commit): the reports then count the person in the quarter
+	// they signed up in, not the day of the migration, which imported_at
+	// keeps.
 	if _, err := im.insert.ExecContext(ctx, id7.String(), r.Email, key, r.FirstName, r.LastName, r.Organisation,
-		string(b), st, t, im.source, consent, im.run, r.Line, t, t); err != nil {
+		string(b), st, t, im.source, consent, im.run, r.Line, consent, t, t); err != nil {
 		return 0, Detail{}, err
 	}
 	if st.Suppressed() {
-		return Suppressed, Detail{Reason: fmt.Sprintf("%s: added as %s, as the file says", r.Email, st)}, nil
+		return Suppressed, Detail{Reason: i18n.M("import.suppressed.added", r.Email, i18n.Key("import.status."+string(st)))}, nil
 	}
 	return Added, Detail{}, nil
 }

@@ -209,22 +209,14 @@ func applyEffect(ctx context.Context, tx *sql.Tx, ev *MailboxEvent, eff MailboxE
 		if at.IsZero() {
 			at = ev.ProcessedAt
 		}
-		// Distinct campaigns: several bounces of one campaign (a retry, a
-		// message read twice) are one failure, not several.
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT campaign_id) FROM mailbox_events WHERE subscriber_id = ?
-			AND kind = 'soft' AND campaign_id IS NOT NULL AND action != ?
-			AND coalesce(received_at, processed_at) >= ?`, ev.SubscriberID, MailboxDuplicate, at.Add(-eff.SoftWindow).UTC()).Scan(&n)
+		var reached bool
+		var err error
+		change, reached, err = softLimitChange(ctx, tx, ev.SubscriberID, ev.CampaignID, at, eff.SoftLimit, eff.SoftWindow, eff.Source, eff.Reason)
 		if err != nil {
 			return "", "", err
 		}
-		if eff.SoftLimit <= 0 || n < eff.SoftLimit {
+		if !reached {
 			return MailboxCounted, "", nil
-		}
-		change = StatusChange{Status: Bounced, Source: eff.Source, CampaignID: ev.CampaignID,
-			Reason: fmt.Sprintf("soft bounces: %d in %s", n, days(eff.SoftWindow))}
-		if eff.Reason != "" {
-			change.Reason += " (last: " + eff.Reason + ")"
 		}
 	}
 	// Invariant 1: nothing here lifts or replaces a suppression; the first

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"bulletin/internal/i18n"
 )
 
 // PersonalData is everything held about one subscriber: what "subscriber
@@ -20,13 +22,15 @@ type PersonalData struct {
 
 // SubscriberEvent is one line of a subscriber's history.
 type SubscriberEvent struct {
-	Kind     string    `json:"kind"`
-	Status   Status    `json:"status,omitempty"`
-	Source   string    `json:"source"`
-	Campaign string    `json:"campaign,omitempty"`
-	List     string    `json:"list,omitempty"`
-	Detail   string    `json:"detail,omitempty"`
-	At       time.Time `json:"at"`
+	Kind     string `json:"kind"`
+	Status   Status `json:"status,omitempty"`
+	Source   string `json:"source"`
+	Campaign string `json:"campaign,omitempty"`
+	List     string `json:"list,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	// Note is Detail for a page, in the reader's language.
+	Note i18n.Message `json:"-"`
+	At   time.Time    `json:"at"`
 }
 
 // PersonalDelivery is one campaign message to the subscriber.
@@ -56,13 +60,16 @@ func (s *Storage) PersonalData(ctx context.Context, email string) (*PersonalData
 	if p.Lists, err = s.SubscriberLists(ctx, sub.ID); err != nil {
 		return nil, err
 	}
-	err = s.each(ctx, `SELECT e.kind, e.status, e.source, coalesce(c.name, ''), coalesce(l.name, ''), e.detail, e.at
+	err = s.each(ctx, `SELECT e.kind, e.status, e.source, coalesce(c.name, ''), coalesce(l.name, ''), e.detail, e.detail_code,
+		e.detail_params, e.at
 		FROM subscriber_events e LEFT JOIN campaigns c ON c.id = e.campaign_id LEFT JOIN lists l ON l.id = e.list_id
 		WHERE e.subscriber_id = ? ORDER BY e.id`, []any{sub.ID}, func(rows *sql.Rows) error {
 		var e SubscriberEvent
-		if err := rows.Scan(&e.Kind, &e.Status, &e.Source, &e.Campaign, &e.List, &e.Detail, &e.At); err != nil {
+		var code, params string
+		if err := rows.Scan(&e.Kind, &e.Status, &e.Source, &e.Campaign, &e.List, &e.Detail, &code, &params, &e.At); err != nil {
 			return err
 		}
+		e.Note = i18n.Stored(code, params, e.Detail)
 		p.Events = append(p.Events, e)
 		return nil
 	})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,7 +17,7 @@ import (
 // figure comes from the ledger (deliveries), the mailbox events and the
 // subscriber events; the SQL groups, Go only adds up and labels.
 //
-// Three sets recur, each with one row per delivery so that nothing is
+// Four sets recur, each with one row per delivery so that nothing is
 // counted twice, and each defined once in reportSets:
 //
 //   - bounce: the deliveries of the campaign with a hard or soft bounce.
@@ -30,9 +31,12 @@ import (
 //   - unsub: the subscribers who unsubscribed in a way attributed to the
 //     campaign (one-click, link, mailto), with the first such event; an
 //     erased subscriber keeps a row without delivery.
+//   - refused: the failed deliveries that the relay refused for good in
+//     the SMTP session, judged hard or soft like a bounce (issue 13), and
+//     that have no bounce: a delivery is counted once, bounce first.
 
-// reportSets are the common table expressions of bounce, complaint and
-// unsub for the campaign bound to :c. MATERIALIZED: each is read several
+// reportSets are the common table expressions of bounce, complaint, unsub
+// and refused for the campaign bound to :c. MATERIALIZED: each is read several
 // times by the queries that use it, and is small (events, not deliveries).
 const reportSets = `WITH
 bounce AS MATERIALIZED (
@@ -53,7 +57,10 @@ unsub AS MATERIALIZED (
 	SELECT (SELECT d.id FROM deliveries d WHERE d.campaign_id = :c AND d.subscriber_id = se.subscriber_id) AS delivery_id,
 		min(at) AS at, source
 	FROM subscriber_events se WHERE campaign_id = :c AND kind = 'status' AND status = 'unsubscribed'
-	GROUP BY coalesce(subscriber_id, 's' || id))
+	GROUP BY coalesce(subscriber_id, 's' || id)),
+refused AS MATERIALIZED (
+	SELECT id AS delivery_id, refusal, refusal_reason, smtp_code, enhanced_code, reply FROM deliveries d
+	WHERE campaign_id = :c AND state = 'failed' AND refusal != '' AND id NOT IN (SELECT delivery_id FROM bounce))
 `
 
 // Count is a number of things sharing a key: a reason, a source.
@@ -66,6 +73,17 @@ type Count struct {
 type FailureGroup struct {
 	SMTPCode     int    // 0 when the relay never answered (connection refused, timeout)
 	EnhancedCode string // RFC 3463, "" when the relay gave none
+	Count        int
+	Example      string // one of the replies, in the relay's own words
+}
+
+// RefusalGroup is the deliveries refused by the relay in the SMTP session
+// with the same kind, reason and reply codes.
+type RefusalGroup struct {
+	Kind         string // hard or soft
+	Reason       string // the classifier's reason: user_unknown, policy, ...
+	SMTPCode     int
+	EnhancedCode string
 	Count        int
 	Example      string // one of the replies, in the relay's own words
 }
@@ -98,7 +116,16 @@ type ReportTotals struct {
 	Delayed      int // deliveries with a "delayed" notice (not a failure)
 	Complaints   int // rows of complaint
 	Unsubscribed int // rows of unsub
+	// RefusedHard and RefusedSoft are the failed rows that the relay
+	// refused for good in the SMTP session, judged hard or soft like a
+	// bounce, and that have no bounce (a bounce counts first).
+	RefusedHard int
+	RefusedSoft int
 }
+
+// DeadAddresses returns the deliveries whose address this campaign found
+// dead: bounced hard, or refused by the relay as an unknown address.
+func (t *ReportTotals) DeadAddresses() int { return t.BouncedHard + t.RefusedHard }
 
 // Delivered returns the messages the relay accepted that did not bounce.
 func (t *ReportTotals) Delivered() int { return t.States[Delivered] - t.BouncedSent }
@@ -155,6 +182,7 @@ type CampaignReportData struct {
 	Failures           []FailureGroup // most frequent first
 	Skips              []Count        // by skip reason, most frequent first
 	Bounces            []BounceGroup  // hard first, then most frequent
+	Refusals           []RefusalGroup // hard first, then most frequent
 	UnsubscribeSources []Count        // by the source of the first unsubscribe
 	Domains            []DomainCounts // most recipients first
 	Timeline           []HourCounts   // in time order, hours with nothing left out
@@ -303,11 +331,12 @@ func counts(ctx context.Context, q querier, query string, args ...any) ([]Count,
 
 // reportBuilder gathers the rows of the report queries into the figures.
 type reportBuilder struct {
-	totals  ReportTotals
-	domains map[string]*DomainCounts
-	hours   map[string]*HourCounts
-	bounces []BounceGroup
-	sources []Count
+	totals   ReportTotals
+	domains  map[string]*DomainCounts
+	hours    map[string]*HourCounts
+	bounces  []BounceGroup
+	refusals []RefusalGroup
+	sources  []Count
 }
 
 func newReportBuilder() *reportBuilder {
@@ -406,12 +435,15 @@ func (b *reportBuilder) events(ctx context.Context, q querier, c sql.NamedArg, f
 		`SELECT 'total', 'delayed', '', '', count(DISTINCT delivery_id), 0, '' FROM mailbox_events WHERE campaign_id = :c AND kind = 'delayed'`,
 		`SELECT 'total', 'complaint', '', '', count(*), 0, '' FROM complaint`,
 		`SELECT 'total', 'unsubscribed', '', '', count(*), 0, '' FROM unsub`,
+		`SELECT 'total', 'refused_' || refusal, '', '', count(*), 0, '' FROM refused GROUP BY refusal`,
 	}
 	if full {
 		dom := "lower(substr(d.email, instr(d.email, '@') + 1))"
 		parts = append(parts,
 			`SELECT 'bounce', kind, reason, status, count(*), 0, max(diagnostic) FROM bounce GROUP BY kind, reason, status`,
 			`SELECT 'source', source, '', '', count(*), 0, '' FROM unsub GROUP BY source`,
+			`SELECT 'refusal', refusal, refusal_reason, enhanced_code, count(*), smtp_code, max(reply) FROM refused
+				GROUP BY refusal, refusal_reason, smtp_code, enhanced_code`,
 			`SELECT 'domain', `+dom+`, b.kind, '', count(*), sum(d.state = 'sent'), '' FROM bounce b JOIN deliveries d ON d.id = b.delivery_id GROUP BY 2, 3`,
 			`SELECT 'domain', `+dom+`, 'complaint', '', count(*), 0, '' FROM complaint x JOIN deliveries d ON d.id = x.delivery_id GROUP BY 2`,
 			`SELECT 'domain', `+dom+`, 'unsubscribed', '', count(*), 0, '' FROM unsub x JOIN deliveries d ON d.id = x.delivery_id GROUP BY 2`,
@@ -443,7 +475,13 @@ func (b *reportBuilder) events(ctx context.Context, q querier, c sql.NamedArg, f
 				b.totals.Complaints = n
 			case "unsubscribed":
 				b.totals.Unsubscribed = n
+			case "refused_hard":
+				b.totals.RefusedHard = n
+			case "refused_soft":
+				b.totals.RefusedSoft = n
 			}
+		case "refusal":
+			b.refusals = append(b.refusals, RefusalGroup{Kind: k1, Reason: k2, EnhancedCode: k3, SMTPCode: m, Count: n, Example: example})
 		case "bounce":
 			b.bounces = append(b.bounces, BounceGroup{Kind: k1, Reason: k2, Status: k3, Count: n, Example: example})
 		case "source":
@@ -486,24 +524,33 @@ func (b *reportBuilder) events(ctx context.Context, q querier, c sql.NamedArg, f
 	})
 }
 
+// sortGroups sorts refusal or bounce groups in the order the report shows
+// them: hard before soft, then the most frequent first, then by key (the
+// reason and its code) so that the order does not change between runs.
+func sortGroups[G any](gs []G, key func(G) (kind string, count int, text string)) {
+	slices.SortFunc(gs, func(x, y G) int {
+		xKind, xCount, xText := key(x)
+		yKind, yCount, yText := key(y)
+		if (xKind == "hard") != (yKind == "hard") {
+			if xKind == "hard" {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(yCount, xCount), strings.Compare(xText, yText))
+	})
+}
+
 // fill puts what b gathered into d, in the orders CampaignReportData
 // promises.
 func (b *reportBuilder) fill(d *CampaignReportData) {
 	t := &d.Totals
 	t.BouncedHard, t.BouncedSoft, t.BouncedSent = b.totals.BouncedHard, b.totals.BouncedSoft, b.totals.BouncedSent
 	t.Delayed, t.Complaints, t.Unsubscribed = b.totals.Delayed, b.totals.Complaints, b.totals.Unsubscribed
-	slices.SortFunc(b.bounces, func(x, y BounceGroup) int {
-		if (x.Kind == "hard") != (y.Kind == "hard") {
-			if x.Kind == "hard" {
-				return -1
-			}
-			return 1
-		}
-		if x.Count != y.Count {
-			return y.Count - x.Count
-		}
-		return strings.Compare(x.Reason+x.Status, y.Reason+y.Status)
-	})
+	t.RefusedHard, t.RefusedSoft = b.totals.RefusedHard, b.totals.RefusedSoft
+	sortGroups(b.refusals, func(g RefusalGroup) (string, int, string) { return g.Kind, g.Count, g.Reason + g.EnhancedCode })
+	d.Refusals = b.refusals
+	sortGroups(b.bounces, func(g BounceGroup) (string, int, string) { return g.Kind, g.Count, g.Reason + g.Status })
 	d.Bounces = b.bounces
 	slices.SortFunc(b.sources, func(x, y Count) int {
 		if x.Count != y.Count {
@@ -555,7 +602,8 @@ type AddressFilter struct {
 	// Show is which deliveries: "" or "problems" (failed, skipped,
 	// retrying, bounced, complained or unsubscribed), "sent", "delivered",
 	// "failed", "skipped", "pending", "retrying", "bounced", "hard",
-	// "soft", "complaint", "unsubscribed", or "all".
+	// "soft", "complaint", "unsubscribed", "refused" (hard first), "dead"
+	// (bounced hard, then refused as unknown), or "all".
 	Show   string
 	Limit  int // 0: no limit
 	Offset int
@@ -587,6 +635,9 @@ var addressSelections = map[string]string{
 	"soft":         `SELECT delivery_id AS id, 0 AS rank FROM bounce WHERE kind = 'soft'`,
 	"complaint":    `SELECT delivery_id AS id, 0 AS rank FROM complaint WHERE delivery_id IS NOT NULL`,
 	"unsubscribed": `SELECT delivery_id AS id, 0 AS rank FROM unsub WHERE delivery_id IS NOT NULL`,
+	"refused":      `SELECT delivery_id AS id, CASE refusal WHEN 'hard' THEN 0 ELSE 1 END AS rank FROM refused`,
+	"dead": `SELECT delivery_id AS id, 0 AS rank FROM bounce WHERE kind = 'hard'
+		UNION ALL SELECT delivery_id, 1 FROM refused WHERE refusal = 'hard'`,
 }
 
 // ValidAddressFilter reports whether show is one of AddressFilter's values.
@@ -612,6 +663,10 @@ type AddressRow struct {
 	SentAt       time.Time
 	LastAttempt  time.Time // of a failed, retrying or sent row
 	NextAttempt  time.Time // of a row waiting for a retry
+	// Refusal and RefusalReason: a failed row refused for good by the
+	// relay in the SMTP session, judged hard or soft like a bounce.
+	Refusal       string
+	RefusalReason string
 
 	BounceKind       string // hard, soft or ""
 	BounceStatus     string
@@ -652,7 +707,7 @@ func (s *Storage) CampaignAddresses(ctx context.Context, campaignID int64, f Add
 				SELECT s.id, s.rank, d.email FROM sel s JOIN deliveries d ON d.id = s.id
 				ORDER BY s.rank, d.email, d.id LIMIT :limit OFFSET :offset)
 			SELECT n.total, d.uuid, d.email, d.state, d.attempts, d.smtp_code, d.enhanced_code, d.reply, d.skip_reason,
-			d.sent_at, d.last_attempt_at, d.next_attempt_at,
+			d.sent_at, d.last_attempt_at, d.next_attempt_at, coalesce(d.refusal, ''), coalesce(d.refusal_reason, ''),
 			coalesce(b.kind, ''), coalesce(b.status, ''), coalesce(b.reason, ''), coalesce(b.diagnostic, ''), b.at,
 			cp.at, u.at, coalesce(u.source, '')
 			FROM (SELECT count(*) AS total FROM sel) n
@@ -674,7 +729,7 @@ func (s *Storage) CampaignAddresses(ctx context.Context, campaignID int64, f Add
 				bounced, complained, unsub sql.NullString
 			)
 			if err := rows.Scan(&total, &id, &email, &state, &attempts, &code, &enhanced, &reply,
-				&skip, &sent, &last, &next, &r.BounceKind, &r.BounceStatus, &r.BounceReason, &r.BounceDiagnostic,
+				&skip, &sent, &last, &next, &r.Refusal, &r.RefusalReason, &r.BounceKind, &r.BounceStatus, &r.BounceReason, &r.BounceDiagnostic,
 				&bounced, &complained, &unsub, &r.UnsubscribedBy); err != nil {
 				return err
 			}

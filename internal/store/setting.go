@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Setting returns the value of a setting, or ErrNotFound.
@@ -47,4 +48,45 @@ func (s *Storage) Secret(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	return hex.DecodeString(v)
+}
+
+// Settings returns the settings whose key starts with prefix, keyed by
+// the rest of their key: Settings(ctx, "console:") returns what staff
+// changed in the console, by configuration key.
+func (s *Storage) Settings(ctx context.Context, prefix string) (map[string]string, error) {
+	out := map[string]string{}
+	err := eachRow(ctx, s.r, "SELECT key, value FROM settings WHERE substr(key, 1, ?) = ?", []any{len(prefix), prefix},
+		func(rows *sql.Rows) error {
+			var k, v string
+			if err := rows.Scan(&k, &v); err != nil {
+				return err
+			}
+			out[strings.TrimPrefix(k, prefix)] = v
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("store: settings %s: %w", prefix, err)
+	}
+	return out, nil
+}
+
+// ReplaceSettings makes values, keyed without prefix, the only settings
+// whose key starts with prefix, in one transaction: a form saved whole
+// replaces what it saved before, and a value taken back is removed.
+func (s *Storage) ReplaceSettings(ctx context.Context, prefix string, values map[string]string) error {
+	err := inTx(ctx, s.w, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE substr(key, 1, ?) = ?", len(prefix), prefix); err != nil {
+			return err
+		}
+		for k, v := range values {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES (?, ?)", prefix+k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: replace settings %s: %w", prefix, err)
+	}
+	return nil
 }

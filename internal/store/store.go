@@ -178,25 +178,21 @@ func (s *Storage) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	all, err := embeddedMigrations()
 	if err != nil {
 		return err
 	}
-	type migration struct {
-		version int
-		name    string
+	// An older binary on a newer database (an upgrade rolled back by
+	// swapping the binary only) would run on a schema it does not know.
+	var newest sql.NullInt64
+	var newestName sql.NullString
+	if err := s.w.QueryRowContext(ctx, "SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1").Scan(&newest, &newestName); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: migrations: %w", err)
 	}
-	var all []migration
-	for _, f := range files {
-		name := filepath.Base(f)
-		num, _, _ := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return fmt.Errorf("store: migration %s: name must start with its number", name)
-		}
-		all = append(all, migration{v, name})
+	if last := all[len(all)-1]; newest.Valid && int(newest.Int64) > last.version {
+		return fmt.Errorf("store: the database is at migration %s, newer than this binary (up to %s): run the newer binary, or restore the backup taken before the upgrade",
+			newestName.String, last.name)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
 	for _, m := range all {
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			var done int
@@ -221,6 +217,32 @@ func (s *Storage) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// migration is one embedded migration file.
+type migration struct {
+	version int
+	name    string
+}
+
+// embeddedMigrations lists the migrations this binary carries, in order.
+func embeddedMigrations() ([]migration, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var all []migration
+	for _, f := range files {
+		name := filepath.Base(f)
+		num, _, _ := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s: name must start with its number", name)
+		}
+		all = append(all, migration{v, name})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].version < all[j].version })
+	return all, nil
 }
 
 // dbtx is what runs statements within a write transaction: a *sql.Tx, or

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 )
 
 // Status is a subscriber's standing.
@@ -47,15 +48,17 @@ var ErrSuppressed = errors.New("address is suppressed")
 
 // Subscriber is one address with its status, attributes and consent.
 type Subscriber struct {
-	ID              int64
-	UUID            uuid.UUID
-	Email           string
-	FirstName       string
-	LastName        string
-	Organisation    string
-	Attributes      map[string]string
-	Status          Status
-	StatusReason    string
+	ID           int64
+	UUID         uuid.UUID
+	Email        string
+	FirstName    string
+	LastName     string
+	Organisation string
+	Attributes   map[string]string
+	Status       Status
+	StatusReason string // why, in English or in the words of a relay or a person
+	// StatusNote is StatusReason for a page, in the reader's language.
+	StatusNote      i18n.Message
 	StatusChangedAt time.Time
 	Consent         Consent
 	CreatedAt       time.Time
@@ -71,23 +74,26 @@ type Consent struct {
 }
 
 const subscriberColumns = `id, uuid, email, first_name, last_name, organisation, attributes, status,
-	status_reason, status_changed_at, consent_source, consent_at, consent_ip, consent_text, created_at, updated_at`
+	status_reason, status_reason_code, status_reason_params, status_changed_at, consent_source, consent_at, consent_ip,
+	consent_text, created_at, updated_at`
 
 type scanner interface{ Scan(...any) error }
 
 func scanSubscriber(row scanner) (*Subscriber, error) {
 	var (
-		sub       Subscriber
-		attrs     string
-		consentAt sql.NullTime
+		sub                      Subscriber
+		attrs                    string
+		consentAt                sql.NullTime
+		reasonCode, reasonParams string
 	)
 	err := row.Scan(&sub.ID, &sub.UUID, &sub.Email, &sub.FirstName, &sub.LastName, &sub.Organisation, &attrs,
-		&sub.Status, &sub.StatusReason, &sub.StatusChangedAt, &sub.Consent.Source, &consentAt, &sub.Consent.IP,
+		&sub.Status, &sub.StatusReason, &reasonCode, &reasonParams, &sub.StatusChangedAt, &sub.Consent.Source, &consentAt, &sub.Consent.IP,
 		&sub.Consent.Text, &sub.CreatedAt, &sub.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
 	sub.Consent.At = consentAt.Time
+	sub.StatusNote = i18n.Stored(reasonCode, reasonParams, sub.StatusReason)
 	if err := json.Unmarshal([]byte(attrs), &sub.Attributes); err != nil {
 		return nil, fmt.Errorf("attributes of subscriber %d: %w", sub.ID, err)
 	}
@@ -203,8 +209,11 @@ func (s *Storage) UpdateSubscriber(ctx context.Context, sub *Subscriber) error {
 
 // StatusChange is one change of a subscriber's status and why.
 type StatusChange struct {
-	Status     Status
-	Reason     string // e.g. the bounce's diagnostic
+	Status Status
+	Reason string // e.g. the bounce's diagnostic: words from outside, kept as they are
+	// Note, when set, is what Bulletin says of the change, shown in the
+	// reader's language; it is then kept as the reason (Reason is ignored).
+	Note       i18n.Message
 	Source     string // one-click, link, mailto, bounce, complaint, admin, api, form, import FILE
 	CampaignID int64  // the campaign it is attributed to, or 0
 	// Force lets the change leave a suppressed status. Only the person's own
@@ -270,11 +279,16 @@ func changeStatus(ctx context.Context, tx dbtx, id int64, c StatusChange) (Statu
 
 func setStatus(ctx context.Context, tx dbtx, id int64, c StatusChange) error {
 	t := now()
-	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, status_changed_at = ?,
-		updated_at = ? WHERE id = ?`, c.Status, c.Reason, t, t, id); err != nil {
+	reason, code, params := c.Reason, "", ""
+	if !c.Note.IsZero() {
+		reason = c.Note.String()
+		code, params = c.Note.Encode()
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscribers SET status = ?, status_reason = ?, status_reason_code = ?,
+		status_reason_params = ?, status_changed_at = ?, updated_at = ? WHERE id = ?`, c.Status, reason, code, params, t, t, id); err != nil {
 		return err
 	}
-	return addEvent(ctx, tx, event{subscriber: id, kind: "status", status: c.Status, source: c.Source, campaign: c.CampaignID, detail: c.Reason})
+	return addEvent(ctx, tx, event{subscriber: id, kind: "status", status: c.Status, source: c.Source, campaign: c.CampaignID, detail: c.Reason, note: c.Note})
 }
 
 // EraseSubscriber deletes everything held about an address (GDPR erasure)
@@ -314,7 +328,7 @@ func (s *Storage) eraseSubscriber(ctx context.Context, email string) error {
 			{"INSERT OR REPLACE INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?)", []any{s.erasure.hash(email), "erased (" + string(st) + ")", now()}},
 			{"UPDATE deliveries SET email = '', reply = '' WHERE subscriber_id = ?", []any{id}},
 			{"UPDATE mailbox_events SET from_addr = '', recipients = '[]', diagnostic = '' WHERE subscriber_id = ?", []any{id}},
-			{"UPDATE subscriber_events SET detail = '' WHERE subscriber_id = ?", []any{id}},
+			{"UPDATE subscriber_events SET detail = '', detail_code = '', detail_params = '' WHERE subscriber_id = ?", []any{id}},
 			{"INSERT INTO subscriber_events (kind, source, at) VALUES ('erased', 'admin', ?)", []any{now()}},
 			{"DELETE FROM subscribers WHERE id = ?", []any{id}},
 		}
@@ -404,12 +418,18 @@ type event struct {
 	source     string
 	campaign   int64
 	list       int64
-	detail     string
+	detail     string       // words from outside, kept as they are
+	note       i18n.Message // what Bulletin says of it; when set, detail is ignored
 }
 
 func addEvent(ctx context.Context, tx dbtx, e event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, campaign_id, list_id, detail, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, nullID(e.subscriber), e.kind, e.status, e.source, nullID(e.campaign), nullID(e.list), e.detail, now())
+	code, params := e.note.Encode()
+	if !e.note.IsZero() {
+		e.detail = e.note.String()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, campaign_id, list_id, detail,
+		detail_code, detail_params, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, nullID(e.subscriber), e.kind, e.status, e.source,
+		nullID(e.campaign), nullID(e.list), e.detail, code, params, now())
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"bulletin/internal/campaign"
+	"bulletin/internal/i18n"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -45,6 +46,7 @@ type campaignNewData struct {
 // newCampaignPage shows the form to create a campaign.
 func (s *Server) newCampaignPage(w http.ResponseWriter, r *http.Request, sess *store.Session) {
 	d := campaignNewData{Form: campaign.Spec{Edition: r.URL.Query().Get("edition")}}
+	d.Form.Lists = campaign.EditionLists(r.Context(), s.store, d.Form.Edition) // preselected
 	s.showNewCampaign(w, r, sess, http.StatusOK, d)
 }
 
@@ -72,7 +74,7 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request, sess *st
 	c, err := campaign.Create(r.Context(), s.store, spec)
 	if err != nil {
 		// The campaign package's words name the field at fault.
-		s.showNewCampaign(w, r, sess, http.StatusUnprocessableEntity, campaignNewData{Form: spec, Error: err.Error()})
+		s.showNewCampaign(w, r, sess, http.StatusUnprocessableEntity, campaignNewData{Form: spec, Error: s.newPage(r, "", nil).Err(err)})
 		return
 	}
 	redirectOK(w, r, "/admin/campaigns/"+c.UUID.String(), "campaign_created")
@@ -125,7 +127,7 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request, sess *stor
 		if fs, err := s.checkEdition(ctx, c); err == nil {
 			d.Findings, d.Blocking = fs, render.HasErrors(fs)
 		} else {
-			d.Findings, d.Blocking = []render.Finding{{Severity: render.Error, Message: err.Error()}}, true
+			d.Findings, d.Blocking = []render.Finding{{Severity: render.Error, Message: i18n.MessageOf(err)}}, true
 		}
 	}
 	now := s.now().In(s.loc)
@@ -157,16 +159,25 @@ func (s *Server) campaignAction(w http.ResponseWriter, r *http.Request, sess *st
 			err = perr
 			break
 		}
-		err = s.act(r.Context(), c, a, at, "console "+sess.User.Email)
-	case actSend, actPause, actResume, actCancel, actUnschedule:
-		err = s.act(r.Context(), c, a, s.now(), "console "+sess.User.Email)
+		err = s.act(r.Context(), c, a, at, i18n.M("campaign.cause.console", sess.User.Email))
+	case actSend:
+		// Only the confirmation page's own form says confirm=1: the
+		// button of the campaign's page, a stale form or a replayed post
+		// land on that page, with its counts, instead of sending.
+		if r.PostFormValue("confirm") != "1" {
+			s.confirmSend(w, r, sess, c)
+			return
+		}
+		err = s.act(r.Context(), c, a, s.now(), i18n.M("campaign.cause.console", sess.User.Email))
+	case actPause, actResume, actCancel, actUnschedule:
+		err = s.act(r.Context(), c, a, s.now(), i18n.M("campaign.cause.console", sess.User.Email))
 	default:
 		s.adminError(w, r, sess, http.StatusNotFound, "error.not_found")
 		return
 	}
 	if err != nil {
 		p := s.newPage(r, "", nil)
-		msg := err.Error()
+		msg := p.Err(err)
 		var se *store.StateError
 		switch {
 		case errors.Is(err, errPast):
@@ -223,4 +234,38 @@ func (s *Server) testCampaign(w http.ResponseWriter, r *http.Request, sess *stor
 	d := &campaignData{Campaign: c, TestTo: r.PostFormValue("to")}
 	d.Result = s.sendTests(r, se, c, d.TestTo)
 	s.showCampaign(w, r, sess, http.StatusOK, d)
+}
+
+type confirmSendData struct {
+	*campaign.Preview
+	Outbox string // the outbox folder when no relay sends, else ""
+}
+
+// confirmSendPage asks staff to confirm "send now": who gets the campaign
+// once suppressed addresses are left out, the lists, the subject and the
+// sender, and whether this edition already went to these lists.
+func (s *Server) confirmSendPage(w http.ResponseWriter, r *http.Request, sess *store.Session) {
+	c, ok := s.campaignOf(w, r, sess)
+	if !ok {
+		return
+	}
+	s.confirmSend(w, r, sess, c)
+}
+
+func (s *Server) confirmSend(w http.ResponseWriter, r *http.Request, sess *store.Session, c *store.Campaign) {
+	p := s.newPage(r, "", nil)
+	if c.State != store.Draft && c.State != store.Scheduled {
+		s.showCampaign(w, r, sess, http.StatusConflict, &campaignData{Campaign: c, TestTo: sess.User.Email,
+			Error: p.T("campaigns.error.state", p.T("state."+string(c.State)))})
+		return
+	}
+	pre, err := campaign.Confirm(r.Context(), s.store, c, s.cfg.Sending.From)
+	if err != nil {
+		// A filter or a subject that would stop the send: the campaign
+		// package's words name the field.
+		s.showCampaign(w, r, sess, http.StatusConflict, &campaignData{Campaign: c, TestTo: sess.User.Email, Error: p.Err(err)})
+		return
+	}
+	d := &confirmSendData{Preview: pre, Outbox: s.outboxDir()}
+	s.render(w, r, http.StatusOK, "admin/campaign_send", s.adminPage(r, sess, "campaigns", "send_confirm.title", d))
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -13,18 +14,23 @@ type healthLine struct {
 	Name  string
 	OK    bool
 	Error string
+	// Outbox marks a working relay check without a relay: the outbox
+	// folder is there, and nothing goes out.
+	Outbox bool
 }
 
 type dashboardData struct {
-	Counts    map[store.Status]int
-	Total     int
-	Lists     int
-	Next      *store.Campaign
-	Last      *store.Campaign
-	Figures   []figure // the last campaign's
-	Health    []healthLine
-	HasMailer bool
-	Statuses  []store.Status
+	Counts  map[store.Status]int
+	Total   int
+	Lists   int
+	Next    *store.Campaign
+	Last    *store.Campaign
+	Figures []figure // the last campaign's
+	Health  []healthLine
+	// FormOpen is whether /subscribe takes sign-ups: a mailer for the
+	// confirmation mail and at least one public list (see showSubscribe).
+	FormOpen bool
+	Statuses []store.Status
 }
 
 // figure is one number of a campaign with its message key.
@@ -48,7 +54,7 @@ func figures(c *store.DeliveryCounts) []figure {
 // the subscribers by status and the health of the relay and the mailbox.
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *store.Session) {
 	ctx := r.Context()
-	d := dashboardData{Counts: map[store.Status]int{}, HasMailer: s.mailer != nil, Statuses: allStatuses}
+	d := dashboardData{Counts: map[store.Status]int{}, Statuses: allStatuses}
 	for _, st := range []store.Status{store.Active, store.Pending, store.Unsubscribed, store.Bounced, store.Complained} {
 		n, err := s.store.CountSubscribers(ctx, store.SubscriberFilter{Status: st})
 		if err != nil {
@@ -64,6 +70,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *store.S
 		return
 	}
 	d.Lists = len(lists)
+	d.FormOpen = s.mailer != nil && slices.ContainsFunc(lists, func(l *store.List) bool { return l.Public })
 	campaigns, err := s.store.Campaigns(ctx)
 	if err != nil {
 		s.fail(w, r, err)
@@ -85,6 +92,15 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess *store.S
 			return
 		}
 		d.Figures = figures(counts)
+		outboxed, err := s.store.CampaignOutboxed(ctx, d.Last.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if outboxed > 0 {
+			// Not "sent": the outbox wrote them to a folder.
+			d.Figures[1].Label = "outbox.fig.written"
+		}
 	}
 	d.Health = s.healthLines(ctx)
 	s.render(w, r, http.StatusOK, "admin/dashboard", s.adminPage(r, sess, "dashboard", "dashboard.title", d))
@@ -100,6 +116,7 @@ func (s *Server) healthLines(ctx context.Context) []healthLine {
 		if err := check(ctx); err != nil {
 			h.OK, h.Error = false, err.Error()
 		}
+		h.Outbox = h.OK && name == "relay" && s.outboxDir() != ""
 		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

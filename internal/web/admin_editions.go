@@ -2,11 +2,13 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"strings"
 
 	"bulletin/internal/campaign"
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -17,7 +19,7 @@ const maxEditionSource = 1 << 20
 type editionsData struct {
 	Editions []*store.Edition
 	Source   string
-	Errors   []string // the parser's, one per problem, with its line
+	Errors   []i18n.Message // the parser's, one per problem, with its line
 }
 
 // editionsPage lists the editions, with a form to paste a new one.
@@ -61,17 +63,27 @@ func postedSource(r *http.Request) string {
 	return strings.ReplaceAll(r.PostFormValue("source"), "\r\n", "\n")
 }
 
-// parseErrors lists an edition's parse errors for a page.
-func parseErrors(err error) []string {
+// parseErrors lists an edition's parse errors, each with its line, for a
+// page to show in the reader's language.
+func parseErrors(err error) []i18n.Message {
 	var list edition.ErrorList
 	if errors.As(err, &list) {
-		out := make([]string, len(list))
+		out := make([]i18n.Message, len(list))
 		for i, e := range list {
-			out[i] = e.Error()
+			out[i] = e.Message()
 		}
 		return out
 	}
-	return []string{err.Error()}
+	return []i18n.Message{i18n.MessageOf(err)}
+}
+
+// inEnglish writes messages in English, for the API.
+func inEnglish(msgs []i18n.Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.String()
+	}
+	return out
 }
 
 // createEdition stores a new edition pasted in the console. Its slug comes
@@ -80,9 +92,12 @@ func parseErrors(err error) []string {
 // "bulletin edition add FILE").
 func (s *Server) createEdition(w http.ResponseWriter, r *http.Request, sess *store.Session) {
 	src := postedSource(r)
+	if title := strings.TrimSpace(r.PostFormValue("title")); strings.TrimSpace(src) == "" && title != "" {
+		src = newEditionSource(title, s.now().In(s.loc))
+	}
 	d := editionsData{Source: src}
 	if len(src) > maxEditionSource {
-		d.Errors = []string{"edition: more than 1 MB"}
+		d.Errors = []i18n.Message{i18n.M("editions.error.too_big")}
 		s.showEditions(w, r, sess, http.StatusUnprocessableEntity, d)
 		return
 	}
@@ -97,12 +112,12 @@ func (s *Server) createEdition(w http.ResponseWriter, r *http.Request, sess *sto
 		slug = edition.Slugify(ed.Title)
 	}
 	if slug == "" {
-		d.Errors = []string{"edition: give it a title or a slug in its front matter"}
+		d.Errors = []i18n.Message{i18n.M("editions.error.no_slug")}
 		s.showEditions(w, r, sess, http.StatusUnprocessableEntity, d)
 		return
 	}
 	if _, err := s.store.EditionBySlug(r.Context(), slug); err == nil {
-		d.Errors = []string{"edition: an edition named " + slug + " exists: open it to change it, or give this one another slug"}
+		d.Errors = []i18n.Message{i18n.M("editions.error.exists", slug)}
 		s.showEditions(w, r, sess, http.StatusConflict, d)
 		return
 	}
@@ -117,13 +132,20 @@ func (s *Server) createEdition(w http.ResponseWriter, r *http.Request, sess *sto
 type editionData struct {
 	Edition  *store.Edition
 	Source   string
-	Errors   []string
+	Errors   []i18n.Message
 	Findings []render.Finding
 	Blocking bool
 	Text     string // the plain-text part, as a reader's mail client shows it
 	CanSend  bool   // test sends possible (a transport is configured)
 	TestTo   string
 	Result   []string // outcome of a test send, one line per address
+
+	// The visual editor (admin_edition_editor.go).
+	EditorData  template.JS         // the editor's page data, JSON
+	Tab         string              // "visual" or "source": the tab shown
+	FieldErrors map[string][]string // problems by front matter key, translated
+	Notice      string              // a translated message above the editor
+	posted      *edition.Doc        // the visual editor's document, when it was posted
 }
 
 // editionOf returns the edition of the {slug} path value, or answers 404.
@@ -140,23 +162,34 @@ func (s *Server) editionPage(w http.ResponseWriter, r *http.Request, sess *store
 		return
 	}
 	d := &editionData{Edition: se, Source: se.Source, TestTo: sess.User.Email}
+	if ed, err := campaign.ParseStored(se); err == nil {
+		d.Notice = nextNotice(s.newPage(r, "", nil).Printer, r.URL.Query(), ed.Quarter)
+	}
 	s.showEdition(w, r, sess, http.StatusOK, d)
 }
 
 func (s *Server) showEdition(w http.ResponseWriter, r *http.Request, sess *store.Session, code int, d *editionData) {
 	d.CanSend = s.mailer != nil && s.content != nil
+	var parseErr error
 	if d.Errors == nil && s.content != nil {
 		ed, err := campaign.ParseStored(&store.Edition{Slug: d.Edition.Slug, Source: d.Source, Dir: d.Edition.Dir})
 		if err != nil {
-			d.Errors = parseErrors(err)
+			d.Errors, parseErr = parseErrors(err), err
 		} else {
-			d.Findings = render.Check(s.content.Templates, ed)
+			d.Findings = render.Check(s.content.Current().Templates, ed)
+			if fs, err := campaign.ListFindings(r.Context(), s.store, ed); err == nil {
+				d.Findings = append(d.Findings, fs...)
+			}
 			d.Blocking = render.HasErrors(d.Findings)
-			if p, err := s.content.Templates.Prepare(ed); err == nil {
+			if p, err := s.content.Current().Templates.Prepare(ed); err == nil {
 				d.Text = string(p.Render(previewRecipient(sess.User)).Text)
 			}
 		}
 	}
+	if parseErr == nil && d.Errors != nil {
+		_, parseErr = campaign.ParseStored(&store.Edition{Slug: d.Edition.Slug, Source: d.Source, Dir: d.Edition.Dir})
+	}
+	s.fillEditor(r, sess, d, parseErr)
 	s.render(w, r, code, "admin/edition", s.adminPage(r, sess, "editions", "editions.edit_title", d))
 }
 
@@ -167,10 +200,28 @@ func (s *Server) saveEdition(w http.ResponseWriter, r *http.Request, sess *store
 	if !ok {
 		return
 	}
-	src := postedSource(r)
-	d := &editionData{Edition: se, Source: src, TestTo: sess.User.Email}
+	src, doc, err := postedEdition(r, se)
+	if err != nil {
+		d := &editionData{Edition: se, Source: se.Source, TestTo: sess.User.Email, Errors: []i18n.Message{i18n.MessageOf(err)}}
+		s.showEdition(w, r, sess, http.StatusUnprocessableEntity, d)
+		return
+	}
+	d := &editionData{Edition: se, Source: src, TestTo: sess.User.Email, posted: doc}
+	switch r.PostFormValue("action") {
+	case "to_source": // nothing is saved until "Enregistrer"
+		d.Tab = "source"
+		s.showEdition(w, r, sess, http.StatusOK, d)
+		return
+	case "to_visual":
+		d.Tab = "visual"
+		s.showEdition(w, r, sess, http.StatusOK, d)
+		return
+	}
+	if r.PostFormValue("document") == "" {
+		d.Tab = "source"
+	}
 	if len(src) > maxEditionSource {
-		d.Errors = []string{"edition: more than 1 MB"}
+		d.Errors = []i18n.Message{i18n.M("editions.error.too_big")}
 		s.showEdition(w, r, sess, http.StatusUnprocessableEntity, d)
 		return
 	}
@@ -215,7 +266,11 @@ func (s *Server) editionPreview(w http.ResponseWriter, r *http.Request, sess *st
 	}
 	src := se.Source
 	if r.Method == http.MethodPost {
-		src = postedSource(r)
+		var err error
+		if src, _, err = postedEdition(r, se); err != nil {
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
 	}
 	if s.content == nil {
 		http.Error(w, "preview unavailable: no layout loaded", http.StatusServiceUnavailable)
@@ -226,7 +281,7 @@ func (s *Server) editionPreview(w http.ResponseWriter, r *http.Request, sess *st
 	ed, err := campaign.ParseStored(&store.Edition{Slug: se.Slug, Source: src, Dir: se.Dir})
 	var p *render.Prepared
 	if err == nil {
-		p, err = s.content.Templates.Prepare(ed)
+		p, err = s.content.Current().Templates.Prepare(ed)
 	}
 	if err != nil {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -272,9 +327,13 @@ func (s *Server) sendTests(r *http.Request, se *store.Edition, c *store.Campaign
 	}
 	ed, err := campaign.ParseStored(se)
 	if err != nil {
-		return parseErrors(err)
+		var out []string
+		for _, m := range parseErrors(err) {
+			out = append(out, p.Msg(m))
+		}
+		return out
 	}
-	if fs := render.Check(s.content.Templates, ed); render.HasErrors(fs) {
+	if fs := render.Check(s.content.Current().Templates, ed); render.HasErrors(fs) {
 		return []string{p.T("editions.blocking")}
 	}
 	if c == nil {
@@ -282,7 +341,7 @@ func (s *Server) sendTests(r *http.Request, se *store.Edition, c *store.Campaign
 	}
 	comp, err := s.content.EditionComposer(c, ed)
 	if err != nil {
-		return []string{err.Error()}
+		return []string{p.Err(err)}
 	}
 	replies, errs := campaign.SendTests(r.Context(), unclosable{s.mailer}, comp, addrs)
 	var out []string

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"bulletin/internal/mailbox"
@@ -205,21 +204,7 @@ func TestMailboxScreenshots(t *testing.T) {
 	if err := h.st.CreateUser(c, &store.User{Email: "communication@mics34.fr", Name: "Florence G.", Role: store.RoleAdmin}, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	h.clock.Advance(time.Second)
-	err := chromedp.Do(lctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(h.ts.URL+"/admin/login"),
-		chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", "communication@mics34.fr"),
-		chromedp.SendKeys("#password", "correct horse battery"),
-		chromedp.Submit("#password"),
-		chromedp.WaitVisible(".shell"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	BrowserLogin(t, ctx, h.ts.URL+"/admin/login", "communication@mics34.fr", "correct horse battery")
 	shoot(t, ctx, h.ts.URL, "/admin/mailbox", "admin-mailbox", 1280)
 	shoot(t, ctx, h.ts.URL, "/admin/mailbox", "admin-mailbox-mobile", 390)
 }

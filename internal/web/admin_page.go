@@ -23,17 +23,32 @@ var flashes = map[string]bool{
 	"token_revoked": true,
 	"edition_saved": true, "campaign_created": true, "campaign_saved": true, "campaign_scheduled": true,
 	"campaign_paused": true, "campaign_resumed": true, "campaign_cancelled": true, "campaign_started": true,
-	"test_sent": true, "mailbox_applied": true,
+	"test_sent": true, "mailbox_applied": true, "settings_saved": true,
 }
 
 // adminPage returns the page data of a console page.
 func (s *Server) adminPage(r *http.Request, sess *store.Session, nav, title string, data any) *page {
 	p := s.newPage(r, title, data)
 	p.User, p.CSRF, p.Nav = sess.User, sess.CSRF, nav
+	p.Outbox = s.outboxDir()
 	if ok := r.URL.Query().Get("ok"); flashes[ok] {
 		p.Flash = "flash." + ok
 	}
 	return p
+}
+
+// HeadTitle is the console's window title: the page, then the
+// organisation ("Campagnes · Mission Clauses"), each once; "Bulletin"
+// stands for an organisation without a name.
+func (p *page) HeadTitle() string {
+	site := p.Org.Name
+	if site == "" {
+		site = "Bulletin"
+	}
+	if p.Title == "" || p.Title == site {
+		return site
+	}
+	return p.Title + " · " + site
 }
 
 // adminError shows a console page saying what went wrong.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"bulletin/internal/erasure"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -164,7 +165,7 @@ func (s *Server) liftSuppression(w http.ResponseWriter, r *http.Request, sess *s
 	}
 	_, err := s.store.SetStatus(r.Context(), sub.ID, store.StatusChange{
 		Status: store.Active, Source: "admin", Force: true,
-		Reason: "lifted (" + string(sub.Status) + ") by " + sess.User.Email + ": " + reason,
+		Note: i18n.M("history.detail.lifted", i18n.Key("import.status."+string(sub.Status)), sess.User.Email, reason),
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -425,7 +425,7 @@ func TestAdminImport(t *testing.T) {
 	}
 	resp, body = upload(map[string]string{"list": "", "new_list": "Partenaires"})
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, `id="rejects"`, "not-an-address", "already appears on line 2")
+	wantContains(t, body, `id="rejects"`, "not-an-address", "figure déjà ligne 2")
 	if strings.Contains(body, "<script>alert(1)</script>") {
 		t.Error("the report prints a rejected line unescaped")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"bulletin/internal/campaign"
 	"bulletin/internal/edition"
+	"bulletin/internal/i18n"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -41,7 +42,7 @@ func toAPIEdition(se *store.Edition) apiEdition {
 func toFindings(fs []render.Finding) []apiFinding {
 	out := []apiFinding{}
 	for _, f := range fs {
-		out = append(out, apiFinding{Severity: f.Severity.String(), Where: f.Where, Message: f.Message})
+		out = append(out, apiFinding{Severity: f.Severity.String(), Where: f.Where, Message: f.Message.String()})
 	}
 	return out
 }
@@ -70,9 +71,9 @@ func (s *Server) apiGetEdition(w http.ResponseWriter, r *http.Request, _ *store.
 	out.Source = se.Source
 	if s.content != nil {
 		if ed, err := campaign.ParseStored(se); err == nil {
-			out.Findings = toFindings(render.Check(s.content.Templates, ed))
+			out.Findings = toFindings(render.Check(s.content.Current().Templates, ed))
 		} else {
-			out.Errors = parseErrors(err)
+			out.Errors = inEnglish(parseErrors(err))
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
@@ -105,7 +106,7 @@ func (s *Server) apiPutEdition(w http.ResponseWriter, r *http.Request, _ *store.
 	ed, err := campaign.ParseStored(&store.Edition{Slug: slug, Source: source, Dir: se.Dir})
 	if err != nil {
 		return &APIError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: "source",
-			Message: strings.Join(parseErrors(err), "\n")}
+			Message: strings.Join(inEnglish(parseErrors(err)), "\n")}
 	}
 	se.Source, se.Title = source, ed.Title
 	created, err := s.store.SaveEdition(r.Context(), se)
@@ -114,7 +115,7 @@ func (s *Server) apiPutEdition(w http.ResponseWriter, r *http.Request, _ *store.
 	}
 	out := toAPIEdition(se)
 	if s.content != nil {
-		out.Findings = toFindings(render.Check(s.content.Templates, ed))
+		out.Findings = toFindings(render.Check(s.content.Current().Templates, ed))
 	}
 	code := http.StatusOK
 	if created {
@@ -193,8 +194,8 @@ func (s *Server) apiCreateCampaign(w http.ResponseWriter, r *http.Request, _ *st
 	switch {
 	case in.Edition == "":
 		return invalid("edition", "edition is required: the slug of a stored edition")
-	case len(in.Lists) == 0:
-		return invalid("lists", "a campaign needs at least one list")
+	case len(in.Lists) == 0 && len(campaign.EditionLists(r.Context(), s.store, in.Edition)) == 0:
+		return invalid("lists", "a campaign needs at least one list (or an edition that names its lists)")
 	}
 	c, err := campaign.Create(r.Context(), s.store, campaign.Spec{Edition: in.Edition, Lists: in.Lists, Name: in.Name,
 		Subject: in.Subject, From: in.From, ReplyTo: in.ReplyTo, Filter: in.Filter, Track: in.Track})
@@ -263,7 +264,7 @@ func (s *Server) apiCampaignAction(w http.ResponseWriter, r *http.Request, tok *
 	default:
 		return apiErr(http.StatusNotFound, codeNotFound, "no campaign action %q (schedule, send, pause, resume, cancel, unschedule)", a)
 	}
-	err = s.act(r.Context(), c, a, at, "api "+tok.Name)
+	err = s.act(r.Context(), c, a, at, i18n.M("campaign.cause.api", tok.Name))
 	switch {
 	case errors.Is(err, errPast):
 		return invalid("at", "the send time is in the past")

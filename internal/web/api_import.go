@@ -63,7 +63,7 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request, _ *store.APIT
 	rows := func(res []importer.RowError) []apiReject {
 		out := []apiReject{}
 		for _, re := range res {
-			out = append(out, apiReject{Line: re.Line, Reason: re.Reason})
+			out = append(out, apiReject{Line: re.Line, Reason: re.Reason.String()})
 		}
 		return out
 	}
@@ -71,6 +71,6 @@ func (s *Server) apiImport(w http.ResponseWriter, r *http.Request, _ *store.APIT
 		"file": rep.File, "list": rep.List, "dry_run": rep.DryRun,
 		"added": rep.Added, "updated": rep.Updated, "unchanged": rep.Unchanged,
 		"suppressed": rep.Suppressed, "suppressed_rows": rows(rep.SuppressedRows),
-		"rejected": rep.Rejected, "rejects": rows(rep.Rejects),
+		"rejected": rep.Rejected, "rejects": rows(rep.Rejects), "notes": rows(rep.Notes),
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -165,8 +166,15 @@ func TestCampaignsConsole(t *testing.T) {
 		t.Errorf("status %v, %v", st, err)
 	}
 
-	// Send now: recipients fixed, the engine woken.
+	// Send now: the button's post without confirm=1 only shows the
+	// confirmation; confirmed, the recipients are fixed, the engine woken.
 	resp, body = a.post(page+"/send", nil)
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `name="confirm" value="1"`)
+	if h.engine.count() != 0 {
+		t.Fatalf("the unconfirmed send woke the engine")
+	}
+	resp, body = a.post(page+"/send", url.Values{"confirm": {"1"}})
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	if h.engine.count() != 1 {
 		t.Errorf("engine woken %d times", h.engine.count())
@@ -241,9 +249,9 @@ func TestWebViewAndArchive(t *testing.T) {
 			sent = x
 		}
 	}
-	a.post("/admin/campaigns/"+sent.UUID.String()+"/send", nil)
+	a.post("/admin/campaigns/"+sent.UUID.String()+"/send", url.Values{"confirm": {"1"}})
 	// Finish it as the engine would.
-	if _, err := h.st.TransitionCampaign(context.Background(), store.Transition{CampaignID: sent.ID, From: []store.CampaignState{store.Sending}, To: store.Sent, Cause: "test"}); err != nil {
+	if _, err := h.st.TransitionCampaign(context.Background(), store.Transition{CampaignID: sent.ID, From: []store.CampaignState{store.Sending}, To: store.Sent, Cause: i18n.Text("test")}); err != nil {
 		t.Fatal(err)
 	}
 	resp, body = b.get("/archive/" + l.UUID.String())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"bulletin/internal/campaign"
+	"bulletin/internal/i18n"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
 )
@@ -36,7 +37,7 @@ func (s *Server) checkEdition(ctx context.Context, c *store.Campaign) ([]render.
 	if err != nil {
 		return nil, err
 	}
-	return render.Check(s.content.Templates, ed), nil
+	return render.Check(s.content.Current().Templates, ed), nil
 }
 
 // action is one state change staff may ask for.
@@ -52,10 +53,10 @@ const (
 	actUnschedule action = "unschedule"
 )
 
-// act applies an action to c on behalf of who ("console: a@b.fr", "api:
-// token name"). A schedule needs at; schedule and send first check the
+// act applies an action to c on behalf of who (campaign.cause.console,
+// campaign.cause.api), recorded in the campaign's history. A schedule needs at; schedule and send first check the
 // edition. The engine is woken when the campaign starts sending.
-func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.Time, who string) error {
+func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.Time, who i18n.Message) error {
 	// The campaign package allows every move that makes sense for some
 	// cause ("resume" and "send now" are both → sending); each button means
 	// one of them only, from the states it is shown in.
@@ -72,7 +73,7 @@ func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.T
 			actSend: store.Sending, actPause: store.Paused, actResume: store.Sending, actCancel: store.Cancelled,
 			actUnschedule: store.Draft}[a]}
 	}
-	ch := campaign.Change{Cause: who + " " + string(a)}
+	ch := campaign.Change{Cause: i18n.M("campaign.cause.action", who, i18n.Key("campaign.action."+string(a)))}
 	switch a {
 	case actSchedule, actSend:
 		if a == actSchedule {
@@ -80,7 +81,7 @@ func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.T
 				return errPast
 			}
 			ch.To, ch.SendAt = store.Scheduled, at
-			ch.Cause += " " + at.In(s.loc).Format("2006-01-02 15:04 MST")
+			ch.Cause = i18n.M("campaign.cause.action_at", who, i18n.Key("campaign.action."+string(a)), at.In(s.loc).Format("2006-01-02 15:04 MST"))
 		} else {
 			ch.To = store.Sending
 		}
@@ -92,11 +93,11 @@ func (s *Server) act(ctx context.Context, c *store.Campaign, a action, at time.T
 			return errBlocked
 		}
 	case actPause:
-		ch.To, ch.Reason = store.Paused, "paused by staff"
+		ch.To, ch.Reason = store.Paused, i18n.M("campaign.reason.paused_by_staff")
 	case actResume:
 		ch.To = store.Sending
 	case actCancel:
-		ch.To, ch.Reason = store.Cancelled, "cancelled by staff"
+		ch.To, ch.Reason = store.Cancelled, i18n.M("campaign.reason.cancelled_by_staff")
 	case actUnschedule:
 		ch.To = store.Draft
 	default:
@@ -133,6 +134,7 @@ type campaignFigures struct {
 	Reason       string              `json:"reason,omitempty"`
 	Recipients   int                 `json:"recipients"`
 	Sent         int                 `json:"sent"`
+	Outboxed     int                 `json:"outboxed"` // of Sent, written to the outbox folder: nobody received them
 	Failed       int                 `json:"failed"`
 	Skipped      int                 `json:"skipped"`
 	Pending      int                 `json:"pending"`
@@ -142,7 +144,20 @@ type campaignFigures struct {
 	StartedAt    time.Time           `json:"started_at,omitzero"`
 	FinishedAt   time.Time           `json:"finished_at,omitzero"`
 	EstimatedEnd time.Time           `json:"estimated_end,omitzero"`
-	Waiting      string              `json:"waiting,omitempty"` // why nothing goes out now
+	Waiting      string              `json:"waiting,omitempty"` // why nothing goes out now, in English
+	// Wait is Waiting for a page, in the reader's language.
+	Wait i18n.Message `json:"-"`
+	// Expected is who a draft or scheduled campaign would go to if it
+	// started now (its ledger, and so Recipients, is fixed only then);
+	// nil once it started.
+	Expected *expectedFigures `json:"expected,omitempty"`
+}
+
+// expectedFigures counts the ledger a campaign would get if it started now.
+type expectedFigures struct {
+	Recipients int `json:"recipients"` // who would be mailed
+	Suppressed int `json:"suppressed"` // left out: unsubscribed, bounced, complained, unconfirmed
+	LeftList   int `json:"left_list"`  // left out: no longer on the lists
 }
 
 func (s *Server) figures(ctx context.Context, c *store.Campaign) (*campaignFigures, error) {
@@ -155,10 +170,24 @@ func (s *Server) figures(ctx context.Context, c *store.Campaign) (*campaignFigur
 		State: c.State, Reason: c.StateReason, Recipients: n.Total, Sent: n.ByState[store.Delivered],
 		Failed: n.ByState[store.Undelivered], Skipped: n.ByState[store.Skipped], Pending: n.Pending(),
 		Duplicates: n.Duplicates, SendAt: c.SendAt.UTC(), StartedAt: c.StartedAt.UTC(), FinishedAt: c.FinishedAt.UTC(),
-		EstimatedEnd: st.EstimatedEnd.UTC(), Waiting: st.Waiting,
+		EstimatedEnd: st.EstimatedEnd.UTC(), Waiting: st.Waiting.String(), Wait: st.Waiting,
 	}
 	if n.Total > 0 {
 		f.Percent = (n.Total - f.Pending) * 100 / n.Total
+	}
+	if f.Outboxed, err = s.store.CampaignOutboxed(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if c.State == store.Draft || c.State == store.Scheduled {
+		conds, err := campaign.ParseFilter(c.Filter)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.store.ExpectedRecipients(ctx, c.ID, conds)
+		if err != nil {
+			return nil, err
+		}
+		f.Expected = &expectedFigures{Recipients: e.Queued, Suppressed: e.Suppressed, LeftList: e.LeftList}
 	}
 	return f, nil
 }

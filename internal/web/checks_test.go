@@ -22,7 +22,7 @@ func TestConsoleRefusesLineBreakInSubject(t *testing.T) {
 	src := "---\ntitle: Lettre 10\ndate: 2026-03-20\nsubject: |\n  La lettre\n  Bcc: everyone@example.org\n---\n\nBonjour.\n"
 	resp, body := a.post("/admin/editions", url.Values{"source": {src}})
 	wantStatus(t, resp, body, http.StatusUnprocessableEntity)
-	wantContains(t, body, "edition:4: front matter: subject contains a line break (U&#43;000A")
+	wantContains(t, body, "edition:4\u00a0: en-tête\u00a0: subject contient un saut de ligne (U&#43;000A")
 	if eds, _ := h.st.Editions(context.Background()); len(eds) != 0 {
 		t.Errorf("a refused edition was stored: %+v", eds)
 	}
@@ -43,7 +43,7 @@ func TestFilterOnUnknownAttributeRefusedOnline(t *testing.T) {
 	a := h.user("editor@example.org", store.RoleEditor)
 	resp, body := a.post("/admin/campaigns", url.Values{"edition": {se.Slug}, "list": {"Partenaires"}, "filter": {"sector=BTP"}})
 	wantStatus(t, resp, body, http.StatusUnprocessableEntity)
-	wantContains(t, body, "no subscriber on Partenaires has the attribute &#34;sector&#34;", "attributes they have: secteur")
+	wantContains(t, body, "aucun abonné des listes Partenaires n’a l’attribut «\u00a0sector\u00a0»", "leurs attributs\u00a0: secteur")
 	resp, body = a.post("/admin/campaigns", url.Values{"edition": {se.Slug}, "list": {"Partenaires"}, "filter": {"secteur=BTP"}, "name": {"Lettre BTP"}})
 	wantStatus(t, resp, body, http.StatusSeeOther)
 
@@ -55,7 +55,7 @@ func TestFilterOnUnknownAttributeRefusedOnline(t *testing.T) {
 	}
 	resp, body = a.post("/admin/campaigns/"+c.UUID.String()+"/send", nil)
 	wantStatus(t, resp, body, http.StatusConflict)
-	wantContains(t, body, "the attribute &#34;sector&#34;")
+	wantContains(t, body, "l’attribut «\u00a0sector\u00a0»")
 	api := h.apiToken(store.RoleEditor)
 	code, out := api.json("POST", "/api/v1/campaigns", `{"edition": "`+se.Slug+`", "lists": ["Partenaires"], "filter": "sector=BTP"}`)
 	if code != http.StatusUnprocessableEntity || !strings.HasPrefix(errField(out), `filter: filter: no subscriber on Partenaires has the attribute "sector"`) {
@@ -101,7 +101,7 @@ func TestImportListsSuppressedRows(t *testing.T) {
 	mw.Close()
 	resp, body := a.postRaw("/admin/import", mw.FormDataContentType(), buf.String(), h.ts.URL)
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, "Lignes laissées exclues", `id="suppressed"`, "left@example.org is unsubscribed: left suppressed; the name and details in the file were not applied")
+	wantContains(t, body, "Lignes laissées exclues", `id="suppressed"`, "left@example.org est désabonnée\u00a0: laissée exclue\u202f; le nom et les informations du fichier n’ont pas été appliqués")
 
 	code, out := h.apiToken(store.RoleEditor).call("POST", "/api/v1/subscribers/import?list=Partenaires", "text/csv", strings.NewReader(csv))
 	rows, _ := out["suppressed_rows"].([]any)

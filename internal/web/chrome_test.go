@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -51,3 +52,29 @@ func Chrome(t testing.TB) context.Context {
 
 // Shots reports whether -screenshots was given, for the external tests.
 func Shots() bool { return *screenshots }
+
+// BrowserStep runs one step of a browser test, what it does named for the
+// failure, within 30 seconds.
+func BrowserStep(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// BrowserLogin logs in through the console's form at url (the login page,
+// or a console page that sends there), as a person does, and waits for the
+// console.
+func BrowserLogin(t testing.TB, ctx context.Context, url, email, password string) {
+	t.Helper()
+	BrowserStep(t, ctx, "logging in as "+email+" at "+url,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS(".shell")),
+	)
+}

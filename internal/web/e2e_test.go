@@ -197,14 +197,6 @@ func TestBrowserEndToEnd(t *testing.T) {
 	csvPath := filepath.Join(d.dir, "contacts.csv")
 	os.WriteFile(csvPath, []byte(csv), 0o600)
 
-	step := func(what string, timeout time.Duration, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
 	text := func(sel string) string {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -227,30 +219,23 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	// Log in.
-	step("login", 30*time.Second,
-		chromedp.EmulateViewport(1280, 860),
-		chromedp.Navigate(d.base+"/admin/"),
-		chromedp.WaitVisible(chromedp.CSS("#email")),
-	)
-	time.Sleep(time.Second) // the login form refuses nothing this quick, but the subscribe form would
-	step("login", 30*time.Second,
-		chromedp.SendKeys(chromedp.CSS("#email"), "communication@mics34.fr"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "correct horse battery"),
-		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS(".shell")),
-	)
+	web.BrowserStep(t, ctx, "viewport", chromedp.EmulateViewport(1280, 860))
+	web.BrowserLogin(t, ctx, d.base+"/admin/", "communication@mics34.fr", "correct horse battery")
 
-	// Upload the CSV into a new list.
-	step("import", 30*time.Second,
+	// Upload the CSV into a new list: the preview, then the import of the
+	// kept file.
+	web.BrowserStep(t, ctx, "import",
 		chromedp.Navigate(d.base+"/admin/import"),
 		chromedp.WaitVisible(chromedp.CSS("#file")),
 		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{csvPath}),
 		chromedp.SendKeys(chromedp.CSS("#new_list"), "Partenaires"),
-		chromedp.Click(chromedp.CSS(`form[action="/admin/import"] button[type=submit]`)),
+		chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("#mapping")),
+		chromedp.Click(chromedp.CSS(`#run-form button[name=dry_run][value="0"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#report")),
 	)
 	report := text("#report")
-	if !strings.Contains(report, "pas-une-adresse") || !strings.Contains(report, "already appears on line 2") {
+	if !strings.Contains(report, "pas-une-adresse") || !strings.Contains(report, "figure déjà ligne 2") {
 		t.Errorf("import report lacks the rejected lines:\n%s", report)
 	}
 	shot("admin-import-report")
@@ -260,7 +245,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 
 	// Create a campaign of the edition to the list.
-	step("create campaign", 30*time.Second,
+	web.BrowserStep(t, ctx, "create campaign",
 		chromedp.Navigate(d.base+"/admin/campaigns/new"),
 		chromedp.WaitVisible(chromedp.CSS("#campaign-form")),
 		chromedp.Click(chromedp.CSS(`input[name=list][value="Partenaires"]`)),
@@ -274,7 +259,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// (the server reads both) and skips the picker's step check.
 	paris, _ := time.LoadLocation("Europe/Paris")
 	at := time.Now().Add(15 * time.Second).In(paris).Format("2006-01-02T15:04:05")
-	step("schedule", 30*time.Second,
+	web.BrowserStep(t, ctx, "schedule",
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := chromedp.Evaluate[bool](`(function(){ var f = document.getElementById("schedule-form"); f.noValidate = true; var i = document.getElementById("at"); i.step = "1"; i.value = "`+at+`"; return true })()`)(ctx, tg)
 			return err
@@ -315,7 +300,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	// A reader opens the unsubscribe link of one message and clicks.
 	link, to := unsubscribeLink(t, files[len(files)/2])
-	step("unsubscribe page", 30*time.Second,
+	web.BrowserStep(t, ctx, "unsubscribe page",
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.CSS(`form[action^="/u/"] button`)),
 	)
@@ -323,13 +308,13 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if sub, _ := d.st.SubscriberByEmail(bg, to); sub.Status != store.Active {
 		t.Fatalf("opening the page changed the status to %s", sub.Status)
 	}
-	step("unsubscribe", 30*time.Second,
+	web.BrowserStep(t, ctx, "unsubscribe",
 		chromedp.Click(chromedp.CSS(`form[action^="/u/"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.notice.ok`)),
 	)
 
 	// Staff see it in the console.
-	step("console", 30*time.Second,
+	web.BrowserStep(t, ctx, "console",
 		chromedp.Navigate(d.base+"/admin/subscribers?q="+to),
 		chromedp.WaitVisible(chromedp.CSS("table")),
 	)

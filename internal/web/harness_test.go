@@ -117,6 +117,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	cfg.Server.PublicURL = "http://" + ts.Listener.Addr().String()
 	cfg.Organisation.Name = "MICS 34"
 	cfg.Organisation.Website = "https://mics34.example.org"
+	cfg.Store.Path = dbPath // uploads wait for their import beside it
 	h := &harness{t: t, st: st, dbPath: dbPath, ts: ts, cfg: &cfg, mailer: &fakeMailer{},
 		clock: &clock{t: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)}, health: map[string]func(context.Context) error{}}
 	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))

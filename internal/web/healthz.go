@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"time"
 )
@@ -15,7 +16,9 @@ var healthParts = []string{"relay", "mailbox"}
 // healthz reports whether the daemon's parts answer, as a JSON object of
 // part → "ok", "off" or the error: the store, the relay (the last send's
 // outcome) and the mailbox watcher (connected, or disconnected for less
-// than its grace), plus "status": ok, degraded or down.
+// than its grace), plus "status": ok, degraded or down. Without smtp.host
+// a working relay reads "outbox", not "ok": messages are written to a
+// folder and nobody receives them, which a monitor must be able to see.
 //
 // The status code is 503 when the store fails, since no page works
 // without it. A relay or mailbox problem is "degraded" with 200, because
@@ -59,6 +62,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if status["relay"] == "ok" && s.outboxDir() != "" {
+		status["relay"] = "outbox"
+	}
 	if status["status"] == "degraded" && r.URL.Query().Get("strict") == "1" {
 		code = http.StatusServiceUnavailable
 	}
@@ -66,4 +72,17 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(status)
+}
+
+// outboxDir returns the folder the outbox transport writes to when no relay
+// is configured (smtp.host empty), as an absolute path, and "" when a
+// relay sends.
+func (s *Server) outboxDir() string {
+	if s.cfg.SMTP.Host != "" {
+		return ""
+	}
+	if dir, err := filepath.Abs(s.cfg.Sending.OutboxDir); err == nil {
+		return dir
+	}
+	return s.cfg.Sending.OutboxDir
 }

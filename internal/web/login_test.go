@@ -252,22 +252,7 @@ func TestLoginInChromium(t *testing.T) {
 	ctx := Chrome(t)
 	h := newHarness(t)
 	h.account("owner@example.org")
-	login := func(what string) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx,
-			chromedp.Navigate(h.ts.URL+"/admin/login"),
-			chromedp.WaitVisible(chromedp.CSS("#email")),
-			chromedp.SendKeys(chromedp.CSS("#email"), "owner@example.org"),
-			chromedp.SendKeys(chromedp.CSS("#password"), ownerPassword),
-			chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS(".shell")),
-		); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	login("first login")
+	BrowserLogin(t, ctx, h.ts.URL+"/admin/login", "owner@example.org", ownerPassword)
 	attacker := h.browser()
 	for range 10 {
 		attacker.login("owner@example.org", "wrong password!", 0)
@@ -281,7 +266,7 @@ func TestLoginInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatalf("logout: %v", err)
 	}
-	login("login during the attack")
+	BrowserLogin(t, ctx, h.ts.URL+"/admin/login", "owner@example.org", ownerPassword) // during the attack
 }
 
 // TestLoginParallelTries sends 20 wrong passwords at once: no more get

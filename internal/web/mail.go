@@ -90,7 +90,7 @@ func (s *Server) admitMail(ctx context.Context, kind, email string) (bool, error
 // mailReader sends one of the form's mails (kind "confirm" or "already"),
 // admitted by admitMail.
 func (s *Server) mailReader(ctx context.Context, p *page, sub *store.Subscriber, kind, link string) error {
-	from, err := mail.ParseAddress(s.cfg.Sending.From)
+	from, err := mail.ParseAddress(s.conf().Sending.From)
 	if err != nil {
 		return fmt.Errorf("sending.from: %w", err)
 	}
@@ -109,15 +109,15 @@ func (s *Server) mailReader(ctx context.Context, p *page, sub *store.Subscriber,
 	m := &outgoing.Message{
 		From:         outgoing.Address{Name: from.Name, Addr: from.Address},
 		To:           outgoing.Address{Addr: sub.Email},
-		Subject:      p.T("mail."+kind+".subject", s.cfg.Organisation.Name),
+		Subject:      p.T("mail."+kind+".subject", s.conf().Organisation.Name),
 		HTML:         html.String(),
 		Text:         text.String(),
 		EnvelopeFrom: s.cfg.Sending.BounceAddress,
 		// A transactional mail of the form: auto-responders keep quiet.
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"},
 	}
-	if s.cfg.Sending.ReplyTo != "" {
-		if rt, err := mail.ParseAddress(s.cfg.Sending.ReplyTo); err == nil {
+	if s.conf().Sending.ReplyTo != "" {
+		if rt, err := mail.ParseAddress(s.conf().Sending.ReplyTo); err == nil {
 			m.ReplyTo = outgoing.Address{Name: rt.Name, Addr: rt.Address}
 		}
 	}

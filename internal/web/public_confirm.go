@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := s.clientIP(r)
 	_, err := s.store.Confirm(r.Context(), r.PathValue("token"), s.now(),
-		store.StatusChange{Source: "form", Reason: "double opt-in confirmed from " + ip},
+		store.StatusChange{Source: "form", Note: i18n.M("history.detail.confirmed", ip)},
 		store.Consent{Source: "form", At: s.now(), IP: ip, Text: s.consentText(s.newPage(r, "", nil))})
 	if err != nil {
 		s.linkError(w, r, err)

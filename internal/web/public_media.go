@@ -53,7 +53,23 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	root, err := os.OpenRoot(ed.Dir)
+	serveFolderFile(w, r, ed.Dir, file, http.Header{
+		"Content-Type": {ctype},
+		// An SVG can hold scripts: sandboxed, with no script source.
+		"Content-Security-Policy": {"default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"},
+		"Cache-Control":           {"public, max-age=3600"},
+	})
+}
+
+// serveFolderFile serves file (a clean relative path) from inside the
+// folder dir with the headers hdr, or answers 404 when it is not a regular
+// file there: os.Root refuses symbolic links that lead outside dir. The
+// headers are set only when the file is served, so that a 404 does not
+// carry the file's type. Both the public /media/ route and the staff
+// editor serve an edition's images through it, each with its own rule of
+// which files it may serve.
+func serveFolderFile(w http.ResponseWriter, r *http.Request, dir, file string, hdr http.Header) {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		http.NotFound(w, r)
 		return
@@ -70,10 +86,9 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	// An SVG can hold scripts: sandboxed, with no script source.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox")
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", "public, max-age=3600")
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
 	http.ServeContent(w, r, fi.Name(), fi.ModTime(), f)
 }
 
@@ -83,7 +98,7 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 // organisation's logo when it is kept next to the edition (as
 // docs/examples shows). Other files of the folder are not published.
 func (s *Server) showsImage(ctx context.Context, se *store.Edition, file string) (bool, error) {
-	if s.cfg.Organisation.LogoURL == links.MediaURL(s.cfg.Server.PublicURL, se.Slug, file) {
+	if s.conf().Organisation.LogoURL == links.MediaURL(s.cfg.Server.PublicURL, se.Slug, file) {
 		return true, nil
 	}
 	sent, err := s.store.SentSources(ctx, se.ID)

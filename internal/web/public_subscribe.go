@@ -38,7 +38,7 @@ const honeypot = "website"
 // consentText is the sentence shown next to the consent box, in the page's
 // language; it is stored as shown with the subscriber (CNIL).
 func (s *Server) consentText(p *page) string {
-	return p.T("subscribe.consent", s.cfg.Organisation.Name)
+	return p.T("subscribe.consent", s.conf().Organisation.Name)
 }
 
 // publicLists returns the lists offered on the subscribe form.
@@ -102,7 +102,7 @@ func (s *Server) allowFraming(w http.ResponseWriter) {
 	if s.frameOrigin != "" {
 		ancestors += " " + s.frameOrigin
 	}
-	w.Header().Set("Content-Security-Policy", strings.Replace(s.csp, "frame-ancestors 'none'", "frame-ancestors "+ancestors, 1))
+	w.Header().Set("Content-Security-Policy", strings.Replace(s.contentPolicy(), "frame-ancestors 'none'", "frame-ancestors "+ancestors, 1))
 	w.Header().Del("X-Frame-Options")
 }
 

@@ -799,7 +799,7 @@ func TestStaticServesFilesOnly(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := newHarness(t, func(c *config.Config, _ *Options) { c.SMTP.Host = "smtp.example.org" })
 	h.health["relay"] = func(context.Context) error { return nil }
 	h.health["mailbox"] = func(context.Context) error { return &mailError{} }
 	resp, body := h.browser().get("/healthz")

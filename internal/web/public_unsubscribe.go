@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"bulletin/internal/address"
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -185,7 +186,7 @@ func (s *Server) resubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err = s.store.SetStatus(r.Context(), rd.sub.ID, store.StatusChange{
-		Status: store.Active, Source: "link", Reason: "resubscribed by the reader", CampaignID: rd.campaignID, Force: true,
+		Status: store.Active, Source: "link", Note: i18n.M("history.detail.resubscribed"), CampaignID: rd.campaignID, Force: true,
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/importer"
 	"bulletin/internal/store"
 )
@@ -117,7 +118,7 @@ func TestOneClickDuringMillionRowImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := h.st.TransitionCampaign(ctx, store.Transition{CampaignID: next.ID, From: []store.CampaignState{store.Draft},
-		To: store.Sending, Cause: "test"}); err != nil {
+		To: store.Sending, Cause: i18n.Text("test")}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := h.st.AcquireLease(ctx, next.ID, "engine", time.Now().Add(time.Minute)); !ok || err != nil {

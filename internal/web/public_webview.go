@@ -47,8 +47,9 @@ func (v *webViews) put(id int64, page []byte) {
 
 // webView shows the online version of a campaign's edition, as sent,
 // once the campaign has started. It is personalised for nobody: names take
-// their fallbacks and the unsubscribe link is inert, since the page is
-// shared and must not unsubscribe whoever opens it.
+// their fallbacks and "Se désinscrire" leads to the page that explains how
+// to unsubscribe (unsubscribeHelp), since the page is shared and must not
+// lead whoever opens it to someone else's unsubscribe page.
 func (s *Server) webView(w http.ResponseWriter, r *http.Request) {
 	id, err := uuid.Parse(r.PathValue("campaign"))
 	if err != nil {
@@ -94,11 +95,24 @@ func (s *Server) renderWebView(r *http.Request, c *store.Campaign) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.content.Templates.Prepare(ed)
+	p, err := s.content.Current().Templates.Prepare(ed)
 	if err != nil {
 		return nil, err
 	}
-	return p.Render(render.Recipient{WebViewURL: s.links.WebViewURL(c.UUID)}).HTML, nil
+	return p.Render(render.Recipient{WebViewURL: s.links.WebViewURL(c.UUID), UnsubscribeURL: s.links.PublicURL + "/unsubscribe"}).HTML, nil
+}
+
+// unsubscribeHelp explains how to unsubscribe to a reader who has no
+// personal link at hand: the web view's "Se désinscrire", a forwarded
+// mail. Writing to the unsubscribe address is offered only when the
+// daemon reads the mailbox that receives it.
+func (s *Server) unsubscribeHelp(w http.ResponseWriter, r *http.Request) {
+	var mailto string
+	if s.cfg.IMAP.Host != "" {
+		mailto = s.cfg.Sending.UnsubscribeAddress
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	s.render(w, r, http.StatusOK, "public/unsubscribe_help", s.newPage(r, "unsubscribe_help.title", mailto))
 }
 
 type archiveData struct {

@@ -15,6 +15,7 @@ import (
 
 	"bulletin/internal/config"
 	"bulletin/internal/i18n"
+	"bulletin/internal/report"
 	"bulletin/internal/store"
 )
 
@@ -117,7 +118,11 @@ type page struct {
 	Nav   string // the nav entry to highlight
 	Flash string // a message key from the query (?ok=…), already checked
 	Path  string // the request's path and query, for the login's next
-	Data  any
+	// Outbox is the folder messages are written to when no relay is
+	// configured (smtp.host empty): every console page says that nothing
+	// is sent. "" when a relay sends.
+	Outbox string
+	Data   any
 
 	loc *time.Location
 }
@@ -128,13 +133,30 @@ func (p *page) IsAdmin() bool { return p.User != nil && p.User.Role == store.Rol
 // When writes a time in the schedule's time zone, with the day.
 func (p *page) When(t time.Time) string { return p.DateTime(t.In(p.loc)) }
 
+// Source writes where a subscriber's change came from ("import FILE",
+// "one-click", "bounce"…) in the reader's language; a source the catalogue
+// does not know shows as it is.
+func (p *page) Source(src string) string {
+	if file, ok := strings.CutPrefix(src, "import "); ok {
+		return p.T("history.source.import", file)
+	}
+	if key := "history.source." + src; p.T(key) != key {
+		return p.T(key)
+	}
+	return src
+}
+
+// BounceReason writes the reason the classifier gave a mailbox message
+// ("user_unknown") in the reader's language, as the reports do.
+func (p *page) BounceReason(code string) string { return report.ReasonLabel(p.Printer, code) }
+
 // Day writes a date in the schedule's time zone.
 func (p *page) Day(t time.Time) string { return p.Date(t.In(p.loc)) }
 
 // newPage returns the page data for r, in the reader's language.
 func (s *Server) newPage(r *http.Request, title string, data any) *page {
-	pr := i18n.New(i18n.Negotiate(r.Header.Get("Accept-Language"), s.cfg.Organisation.Language))
-	p := &page{Printer: pr, Org: s.cfg.Organisation, Base: s.links.PublicURL, Data: data, loc: s.loc, Path: r.URL.RequestURI()}
+	pr := i18n.New(i18n.Negotiate(r.Header.Get("Accept-Language"), s.conf().Organisation.Language))
+	p := &page{Printer: pr, Org: s.conf().Organisation, Base: s.links.PublicURL, Data: data, loc: s.loc, Path: r.URL.RequestURI()}
 	p.Title = pr.T(title)
 	return p
 }

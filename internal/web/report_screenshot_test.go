@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"bulletin/internal/config"
 	"bulletin/internal/links"
 	"bulletin/internal/report/reporttest"
@@ -57,21 +55,7 @@ func TestReportScreenshots(t *testing.T) {
 	if err := st.CreateUser(c, u, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	// Log in through the form, as a person does.
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	err = chromedp.Do(lctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(ts.URL+"/admin/login"),
-		chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", "communication@mics34.fr"),
-		chromedp.SendKeys("#password", "correct horse battery"),
-		chromedp.Submit("#password"),
-		chromedp.WaitVisible(".shell"),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	BrowserLogin(t, ctx, ts.URL+"/admin/login", "communication@mics34.fr", "correct horse battery")
 	last := sim.Campaigns[len(sim.Campaigns)-1]
 	shoot(t, ctx, ts.URL, "/admin/reports/campaigns/"+last.UUID.String(), "report-campaign", 1280)
 	shoot(t, ctx, ts.URL, "/admin/reports/lists", "report-lists", 1280)

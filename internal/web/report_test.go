@@ -63,7 +63,7 @@ func TestReportPage(t *testing.T) {
 	for label, n := range map[string]int{
 		"Destinataires": w.Recipients, "Envoyés": w.Sent, "Remis": w.Delivered, "Échecs": w.Failed, "Non envoyés": w.Skipped,
 		"En attente": w.Pending, "Rebonds durs": w.BouncedHard, "Rebonds doux": w.BouncedSoft, "Plaintes": w.Complaints,
-		"Désabonnements": w.Unsubscribed,
+		"Désabonnements": w.Unsubscribed, "Refusées par le relais (adresse inconnue)": 0, "Adresses mortes trouvées": w.BouncedHard,
 	} {
 		if got[label] != itoa(n) {
 			t.Errorf("figure %q = %q, want %d", label, got[label], n)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,13 +209,25 @@ func newCampaignReportView(p *i18n.Printer, loc *time.Location, r *report.Campai
 			Note: p.T("report.fig.pending_note", num(r.Retrying))},
 		{Label: "report.fig.bounced_hard", Value: num(r.BouncedHard), Class: bad(r.BouncedHard), Href: href("hard")},
 		{Label: "report.fig.bounced_soft", Value: num(r.BouncedSoft), Class: warn(r.BouncedSoft), Href: href("soft")},
+		{Label: "report.fig.refused_hard", Value: num(r.RefusedHard), Class: bad(r.RefusedHard), Href: href("refused")},
+		{Label: "report.fig.refused_soft", Value: num(r.RefusedSoft), Class: warn(r.RefusedSoft), Href: href("refused")},
+		{Label: "report.fig.dead_addresses", Value: num(r.DeadAddresses), Class: bad(r.DeadAddresses), Href: href("dead"),
+			Note: p.T("report.fig.dead_note", num(r.BouncedHard), num(r.RefusedHard))},
 		{Label: "report.fig.complaints", Value: num(r.Complaints), Class: bad(r.Complaints), Href: href("complaint"),
 			Note: p.T("report.fig.rate_of_delivered", v.Pct(r.ComplaintRate))},
 		{Label: "report.fig.unsubscribed", Value: num(r.Unsubscribed), Href: href("unsubscribed"),
 			Note: p.T("report.fig.rate_of_delivered", v.Pct(r.UnsubscribeRate))},
 	}
+	delivered := p.T("report.share.delivered")
+	if r.Outbox() {
+		// Files in a folder reached nobody: neither "sent" nor "delivered"
+		// with a delivery rate of 100 %.
+		v.Figures = slices.Replace(v.Figures, 1, 3, reportFigure{Label: "outbox.fig.written", Value: num(r.Outboxed),
+			Class: "warn", Href: href("sent"), Note: p.T("outbox.fig.written_note")})
+		delivered = p.T("outbox.fig.written")
+	}
 	v.Share = chart.Share{Title: p.T("report.share.title"), Format: v.format(), Parts: []chart.Part{
-		{Name: p.T("report.share.delivered"), Color: colDelivered, Value: r.Delivered},
+		{Name: delivered, Color: colDelivered, Value: r.Delivered},
 		{Name: p.T("report.share.bounced"), Color: colBounced, Value: r.Sent - r.Delivered},
 		{Name: p.T("report.share.failed"), Color: colFailed, Value: r.Failed},
 		{Name: p.T("report.share.skipped"), Color: colSkipped, Value: r.Skipped},
@@ -265,7 +278,7 @@ func newCampaignReportView(p *i18n.Printer, loc *time.Location, r *report.Campai
 		show string
 		n    int
 	}{
-		{"problems", -1}, {"failed", r.Failed}, {"bounced", r.BouncedHard + r.BouncedSoft}, {"complaint", r.Complaints},
+		{"problems", -1}, {"failed", r.Failed}, {"refused", r.RefusedHard + r.RefusedSoft}, {"bounced", r.BouncedHard + r.BouncedSoft}, {"complaint", r.Complaints},
 		{"unsubscribed", r.Unsubscribed}, {"skipped", r.Skipped}, {"pending", r.Pending}, {"delivered", r.Delivered},
 		{"all", r.Recipients},
 	} {

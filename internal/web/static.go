@@ -36,7 +36,7 @@ var cssColour = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 // pages' CSP allows no inline style, so the colour from config.yaml comes
 // in a stylesheet of its own.
 func (s *Server) theme(w http.ResponseWriter, r *http.Request) {
-	colour := s.cfg.Organisation.Colour
+	colour := s.conf().Organisation.Colour
 	if !cssColour.MatchString(colour) {
 		colour = "#1d4e89"
 	}

@@ -37,7 +37,7 @@ func sendFromConsole(t *testing.T, h *harness, a *browser, slug string, extra ur
 	resp, body := a.post("/admin/campaigns", form)
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	id, _, _ := strings.Cut(strings.TrimPrefix(resp.Header.Get("Location"), "/admin/campaigns/"), "?")
-	resp, body = a.post("/admin/campaigns/"+id+"/send", nil)
+	resp, body = a.post("/admin/campaigns/"+id+"/send", url.Values{"confirm": {"1"}})
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	ctx := context.Background()
 	c, err := h.st.CampaignByUUID(ctx, uuid.MustParse(id))

@@ -23,6 +23,7 @@ import (
 	"bulletin/internal/config"
 	"bulletin/internal/links"
 	"bulletin/internal/outgoing"
+	"bulletin/internal/settings"
 	"bulletin/internal/store"
 )
 
@@ -56,7 +57,10 @@ var _ campaign.Sender = unclosable{}
 // Options are what the web side is built from.
 type Options struct {
 	Config *config.Config
-	Store  *store.Storage
+	// Settings is the configuration in force, with the console's changes
+	// over Config; nil: read from Store.
+	Settings *settings.Provider
+	Store    *store.Storage
 	// Links read the tokens of public links, and make the links of the
 	// mails the web side sends; their signer also signs its form tokens.
 	Links *links.Links
@@ -87,13 +91,16 @@ type Options struct {
 
 // Server holds what the handlers need. It is safe for concurrent use.
 type Server struct {
-	cfg    *config.Config
-	store  *store.Storage
-	links  *links.Links // its signer also signs the forms' tokens
-	log    *slog.Logger
-	mailer Mailer
-	health map[string]func(context.Context) error
-	now    func() time.Time
+	cfg *config.Config
+	// settings has the organisation and sending keys in force, which
+	// staff change in the console: read them with s.conf(), never cfg.
+	settings *settings.Provider
+	store    *store.Storage
+	links    *links.Links // its signer also signs the forms' tokens
+	log      *slog.Logger
+	mailer   Mailer
+	health   map[string]func(context.Context) error
+	now      func() time.Time
 
 	metricsHandler http.Handler // /metrics
 
@@ -106,8 +113,6 @@ type Server struct {
 	views *views
 	loc   *time.Location // schedule.timezone: how dates are shown and read
 	https bool           // public_url is https: cookies are Secure and __Host-
-	// csp is the Content-Security-Policy of ordinary pages, computed once.
-	csp string
 	// frameOrigin is the organisation's web site origin, allowed to frame
 	// the subscribe form (/subscribe/embed) and nothing else.
 	frameOrigin string
@@ -140,14 +145,20 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Settings == nil {
+		if o.Settings, err = settings.Load(context.Background(), o.Config, o.Store); err != nil {
+			return nil, err
+		}
+	}
 	s := &Server{
-		cfg:    o.Config,
-		store:  o.Store,
-		links:  o.Links,
-		log:    o.Log,
-		mailer: o.Mailer,
-		health: o.Health,
-		now:    o.Now,
+		cfg:      o.Config,
+		settings: o.Settings,
+		store:    o.Store,
+		links:    o.Links,
+		log:      o.Log,
+		mailer:   o.Mailer,
+		health:   o.Health,
+		now:      o.Now,
 
 		metricsHandler: o.Metrics,
 
@@ -170,8 +181,20 @@ func New(o Options) (*Server, error) {
 		loginDevice:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
 		passwordTry:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
 	}
-	s.csp, s.frameOrigin = policies(o.Config)
+	_, s.frameOrigin = policies(o.Config)
 	return s, nil
+}
+
+// conf returns the configuration in force: the organisation and sending
+// keys as staff last saved them in the console.
+func (s *Server) conf() *config.Config { return s.settings.Current() }
+
+// contentPolicy returns the Content-Security-Policy of ordinary pages,
+// which allows images from the origin of the logo in force: staff may
+// move the logo to another site in the console.
+func (s *Server) contentPolicy() string {
+	csp, _ := policies(s.conf())
+	return csp
 }
 
 // Handler returns the root handler: the route table inside the headers every
@@ -196,7 +219,7 @@ func policies(cfg *config.Config) (csp, frame string) {
 	if o := origin(cfg.Organisation.LogoURL); o != "" {
 		img += " " + o
 	}
-	csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img +
+	csp = "default-src 'self'; script-src 'self'; style-src 'self' " + editorStyleHashes + "; img-src " + img +
 		"; frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 	return csp, origin(cfg.Organisation.Website)
 }

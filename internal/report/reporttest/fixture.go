@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"bulletin/internal/i18n"
 	"bulletin/internal/store"
 )
 
@@ -109,7 +110,7 @@ func Build(ctx context.Context, st *store.Storage, start time.Time) (*Fixture, e
 		return nil, err
 	}
 	if _, err := st.TransitionCampaign(ctx, store.Transition{CampaignID: c.ID, From: []store.CampaignState{store.Draft},
-		To: store.Sending, Cause: "reporttest"}); err != nil {
+		To: store.Sending, Cause: i18n.Text("reporttest")}); err != nil {
 		return nil, err
 	}
 	if ok, err := st.AcquireLease(ctx, c.ID, f.owner, time.Now().Add(time.Hour)); err != nil || !ok {
@@ -214,7 +215,7 @@ func (f *Fixture) Finish(ctx context.Context) error {
 		return err
 	}
 	if _, err := f.st.TransitionCampaign(ctx, store.Transition{CampaignID: f.Campaign.ID, From: []store.CampaignState{store.Sending},
-		To: store.Sent, Cause: "reporttest: all done", LeaseOwner: f.owner}); err != nil {
+		To: store.Sent, Cause: i18n.Text("reporttest: all done"), LeaseOwner: f.owner}); err != nil {
 		return err
 	}
 	if err := f.st.ReleaseLease(ctx, f.Campaign.ID, f.owner); err != nil {
