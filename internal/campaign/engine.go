@@ -374,7 +374,7 @@ func (r *run) run(ctx context.Context) error {
 	if err := Transition(bg, r.e.st, r.c, Change{To: store.Sent, Cause: summary, LeaseOwner: r.owner}); err != nil {
 		return err
 	}
-	r.log.Info(fmt.Sprintf("campaign sent: %d messages through %s", counts.ByState[store.Delivered], r.e.opts.Transport), slog.Int("sent", counts.ByState[store.Delivered]), slog.Int("failed", counts.ByState[store.Undelivered]),
+	r.log.Info(fmt.Sprintf("campaign finished: %d messages handed to %s", counts.ByState[store.Delivered], r.e.opts.Transport), slog.Int("sent", counts.ByState[store.Delivered]), slog.Int("failed", counts.ByState[store.Undelivered]),
 		slog.Int("skipped", counts.ByState[store.Skipped]), slog.Int("possibly_sent_twice", counts.Duplicates),
 		slog.String("transport", r.e.opts.Transport))
 	return nil
