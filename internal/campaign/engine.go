@@ -279,6 +279,9 @@ type run struct {
 
 	pending    atomic.Int64 // claimed, not yet recorded
 	relayFails atomic.Int64 // connection failures in a row
+	// deadStreak counts refusals of unknown users in a row, with no message
+	// accepted in between (see maxDeadStreak).
+	deadStreak atomic.Int64
 	mu         sync.Mutex
 	pauseWhy   i18n.Message
 	waitLogged time.Time
@@ -613,6 +616,13 @@ func (e *Engine) quotas(ctx context.Context, now time.Time) (until time.Time, al
 	return until, allowed, why, nil
 }
 
+// maxDeadStreak is how many refusals of unknown users in a row, with no
+// message accepted in between, make the engine pause rather than suppress
+// more: a real list, whose dead addresses are scattered among live ones,
+// does not get there; a relay that refuses every recipient does at once, and
+// at most this many less one are suppressed before staff look.
+const maxDeadStreak = 20
+
 // send sends one delivery and says what became of it.
 func (r *run) send(ctx context.Context, d *store.Delivery) store.Result {
 	m := r.comp.Message(d)
@@ -620,6 +630,7 @@ func (r *run) send(ctx context.Context, d *store.Delivery) store.Result {
 	res := store.Result{DeliveryID: d.ID, At: time.Now(), MessageID: m.MessageID}
 	if err == nil {
 		r.relayFails.Store(0)
+		r.deadStreak.Store(0)
 		res.Outcome, res.Reply = store.OutcomeSent, rcpt.Reply
 		if rcpt.MessageID != "" {
 			res.MessageID = rcpt.MessageID
@@ -643,6 +654,14 @@ func (r *run) send(ctx context.Context, d *store.Delivery) store.Result {
 		r.relayFails.Store(0) // the relay answered
 		if se.Temporary {
 			return r.retry(d, res)
+		}
+		if judged.Kind == classify.Hard && r.deadStreak.Add(1) >= maxDeadStreak {
+			// A relay that calls everyone unknown is broken or misconfigured
+			// (a wrong recipient table, a relay that is not the domain's):
+			// believing it would suppress the whole list. Stop and ask.
+			r.pause(i18n.M("campaign.reason.all_unknown", maxDeadStreak, reply(se)))
+			res.Outcome = store.OutcomeRequeue
+			return res
 		}
 		res.Outcome = store.OutcomeFailed
 		if judged.Kind == classify.Hard || judged.Kind == classify.Soft {

@@ -185,3 +185,35 @@ func TestCampaignRelayWideRefusalPauses(t *testing.T) {
 		})
 	}
 }
+
+// TestCampaignRelayCallingEveryoneUnknownPauses: a relay that answers 5.1.1
+// to every recipient (a wrong recipient table) would otherwise suppress the
+// whole list; the engine pauses after maxDeadStreak refusals in a row, having
+// suppressed fewer than that, and leaves the rest queued.
+func TestCampaignRelayCallingEveryoneUnknownPauses(t *testing.T) {
+	const n = 3 * maxDeadStreak
+	f := newFixture(t, n)
+	unknown := &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "User unknown in local recipient table"}
+	faults := smtptest.Faults{RcptErr: map[string]*gosmtp.SMTPError{}}
+	for _, a := range f.emails {
+		faults.RcptErr[a] = unknown
+	}
+	srv := smtptest.Start(t, smtptest.Options{Faults: faults})
+	f.start()
+	c := f.runUntil(f.engine(smtpSender(t, srv, 1, "", ""), Options{Workers: 1}), 30*time.Second)
+	if c.State != store.Paused || !strings.Contains(c.StateReason, "User unknown") {
+		t.Fatalf("campaign %s (%q), want paused with the relay's reply", c.State, c.StateReason)
+	}
+	bounced := 0
+	for _, a := range f.emails {
+		if f.subscriber(a).Status == store.Bounced {
+			bounced++
+		}
+	}
+	if bounced >= maxDeadStreak {
+		t.Errorf("%d of %d subscribers bounced, want fewer than %d", bounced, n, maxDeadStreak)
+	}
+	if cnt := f.counts(); cnt.ByState[store.Undelivered] != bounced || cnt.Pending() != n-bounced {
+		t.Errorf("ledger %v, want %d failed and the other %d queued again", cnt.ByState, bounced, n-bounced)
+	}
+}

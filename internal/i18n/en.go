@@ -601,6 +601,7 @@ var en = map[string]string{
 	"campaign.reason.paused_by_staff":    "paused by staff",
 	"campaign.reason.cancelled_by_staff": "cancelled by staff",
 	"campaign.reason.render_failed":      "cannot render the edition: %s",
+	"campaign.reason.all_unknown":        "the relay called %d addresses in a row unknown without accepting any (last reply: %s); check the relay before resuming",
 	"campaign.reason.relay_refused":      "%s",
 	"campaign.reason.relay_down":         "%s connection failures in a row, the last: %s",
 	"campaign.reason.missed":             "send time %s missed by %s, more than schedule.grace (%s): schedule it again or send it now",

@@ -602,6 +602,7 @@ var fr = map[string]string{
 	"campaign.reason.paused_by_staff":    "mise en pause par l’équipe",
 	"campaign.reason.cancelled_by_staff": "annulée par l’équipe",
 	"campaign.reason.render_failed":      "l’édition ne peut pas être mise en forme\u00a0: %s",
+	"campaign.reason.all_unknown":        "le relais a déclaré inconnues %d adresses de suite sans en accepter aucune (dernière réponse\u00a0: %s)\u00a0; vérifiez le relais avant de reprendre l’envoi",
 	"campaign.reason.relay_refused":      "le relais refuse d’envoyer\u00a0: %s",
 	"campaign.reason.relay_down":         "%s échecs de connexion de suite, le dernier\u00a0: %s",
 	"campaign.reason.missed":             "heure d’envoi %s manquée de %s, plus que schedule.grace (%s)\u00a0: programmez-la de nouveau ou envoyez-la maintenant",
