@@ -78,12 +78,9 @@ func TestMailboxClassifyMissingFile(t *testing.T) {
 }
 
 func TestMailboxEvents(t *testing.T) {
-	dir := t.TempDir()
+	dir := setup(t)
 	dbPath := filepath.Join(dir, "bulletin.db")
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte("store:\n  path: "+dbPath+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {

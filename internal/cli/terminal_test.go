@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,12 +32,9 @@ func TestPrintable(t *testing.T) {
 // address) and prints the events: as text the escape is gone; as JSON it
 // is escaped and reads back unchanged.
 func TestEventsPrintNoEscapes(t *testing.T) {
-	dir := t.TempDir()
+	dir := setup(t)
 	dbPath := filepath.Join(dir, "bulletin.db")
 	cfgPath := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte("store:\n  path: "+dbPath+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, dbPath)
 	if err != nil {
