@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"html"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -107,15 +105,15 @@ func TestFrenchPagesHaveNoEnglish(t *testing.T) {
 		{"list": "Partenaires", "dry_run": "1"},
 		{"list": "Partenaires"},
 	} {
-		resp, body := frenchUpload(a, form, "contacts.csv", csv)
+		resp, body := uploadCSV(t, a, form, "contacts.csv", csv)
 		keep("POST /admin/import "+form["dry_run"], resp, body)
 	}
 	wantContains(t, pages["POST /admin/import "], "il manque le @", "figure déjà ligne 2")
-	resp, body := frenchUpload(a, map[string]string{"list": "Partenaires"}, "contacts.xlsx", "PK\x03\x04 not a csv")
+	resp, body := uploadCSV(t, a, map[string]string{"list": "Partenaires"}, "contacts.xlsx", "PK\x03\x04 not a csv")
 	keep("POST /admin/import (a workbook)", resp, body)
-	resp, body = frenchUpload(a, map[string]string{"list": "Partenaires"}, "sans-adresse.csv", "Prénom;Nom\nJean;Martin\n")
+	resp, body = uploadCSV(t, a, map[string]string{"list": "Partenaires"}, "sans-adresse.csv", "Prénom;Nom\nJean;Martin\n")
 	keep("POST /admin/import (no address column)", resp, body)
-	if resp, _ := frenchUpload(a, map[string]string{"list": "Partenaires", "preview": "1"}, "contacts.csv", csv); resp.StatusCode == http.StatusSeeOther {
+	if resp, _ := uploadCSV(t, a, map[string]string{"list": "Partenaires", "preview": "1"}, "contacts.csv", csv); resp.StatusCode == http.StatusSeeOther {
 		get(a, resp.Header.Get("Location"))
 	}
 
@@ -252,18 +250,4 @@ func TestFrenchPagesHaveNoEnglish(t *testing.T) {
 			}
 		}
 	}
-}
-
-// frenchUpload posts a CSV file to the console's import form.
-func frenchUpload(b *browser, fields map[string]string, name, content string) (*http.Response, string) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	mw.WriteField("csrf", b.csrf)
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write([]byte(content))
-	mw.Close()
-	return b.postRaw("/admin/import", mw.FormDataContentType(), buf.String(), b.h.ts.URL)
 }
