@@ -96,15 +96,20 @@ func (t tally) String() string {
 }
 
 // TestCorpusAccuracy runs Classify over the whole corpus and fails below
-// 95.5% agreement with expected.jsonl: one miss more than today's 284/297.
-// The misses left are messages whose expected label contradicts their own
-// words (a 5.1.1 "User Unknown" labelled a full mailbox, for one).
+// 95.6% agreement with expected.jsonl (one miss more than today's 285/297)
+// or when fewer bounces than today's 284/285 agree on their recipients.
+// The misses left are labels that contradict the design's meaning of hard:
+// sisimai files "user unknown" words as a filter whenever the bounce does
+// not show they answered RCPT TO, where an address the server says it
+// does not have is dead; a 5.1.1 "User Unknown" labelled a full mailbox
+// after the text of another recipient; a delay warning labelled hard,
+// while the relay still retries; "@host" kept as a recipient.
 func TestCorpusAccuracy(t *testing.T) {
 	exps := loadExpectations(t)
 	if len(exps) == 0 {
 		t.Fatal("empty corpus")
 	}
-	var all, status, stdStatus tally
+	var all, status, stdStatus, rcpts, addrs tally
 	delayedAsSoft := 0
 	byKind := map[Kind]*tally{}
 	byFamily := map[string]*tally{}
@@ -115,7 +120,21 @@ func TestCorpusAccuracy(t *testing.T) {
 			t.Fatalf("read %s: %v", e.File, err)
 		}
 		got := Classify(raw, Options{})
-		ok := kindAgrees(got.Kind, e.Kind) && recipientsAgree(got, e)
+		rok := recipientsAgree(got, e)
+		ok := kindAgrees(got.Kind, e.Kind) && rok
+		if e.Kind != Complaint && e.Kind != AutoReply {
+			rcpts.n++
+			if rok {
+				rcpts.ok++
+			}
+			found := got.FailedAddresses()
+			for _, a := range e.Recipients {
+				addrs.n++
+				if slices.Contains(found, strings.ToLower(a)) {
+					addrs.ok++
+				}
+			}
+		}
 		if ok && got.Kind != e.Kind {
 			delayedAsSoft++
 		}
@@ -167,6 +186,7 @@ func TestCorpusAccuracy(t *testing.T) {
 	for _, k := range sortedKeys(byFamily) {
 		fmt.Fprintf(&b, "  %-22s %s\n", k, byFamily[k])
 	}
+	fmt.Fprintf(&b, "recipients found: %s of the bounces agree on recipients; %s of the addresses the corpus names\n", rcpts, addrs)
 	fmt.Fprintf(&b, "status agreement (first recipient, informational): %s; on real RFC 3463 codes (not sisimai's x.0.9xx): %s\n", status, stdStatus)
 	fmt.Fprintf(&b, "misclassified (%d):\n", len(misses))
 	for _, m := range misses {
@@ -176,8 +196,11 @@ func TestCorpusAccuracy(t *testing.T) {
 	if testing.Verbose() {
 		fmt.Print(b.String())
 	}
-	if acc := float64(all.ok) / float64(all.n); acc < 0.955 {
-		t.Errorf("corpus accuracy %.1f%% < 95.5%%", 100*acc)
+	if acc := float64(all.ok) / float64(all.n); acc < 0.956 {
+		t.Errorf("corpus accuracy %.1f%% < 95.6%%", 100*acc)
+	}
+	if r := float64(rcpts.ok) / float64(rcpts.n); r < 0.996 {
+		t.Errorf("recipients agree on %.1f%% of the bounces < 99.6%%", 100*r)
 	}
 }
 

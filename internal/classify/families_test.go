@@ -53,6 +53,14 @@ func TestBounceFamilies(t *testing.T) {
 		// Delivery-status fields quoted, indented, in the text part.
 		{"text-dsn-indented.eml", Hard, ReasonUserUnknown, []string{"tom@mail.example.net"}},
 		{"returned-headers-only.eml", Hard, ReasonUserUnknown, []string{"chloe.r@example.org"}},
+		// A refusal that names nothing but the recipient: RFC 5321's stock
+		// 550 text, Outlook.com's answer for an unknown user, and a bare
+		// "Recipient address rejected." with no reason after it.
+		{"outlookcom-mailbox-unavailable.eml", Hard, ReasonUserUnknown, []string{"lea.moreau@hotmail.fr"}},
+		{"postfix-recipient-address-rejected-bare.eml", Hard, ReasonUserUnknown, []string{"hiroshi.sato@mobile.example.jp"}},
+		// The 450 form of the same words is a busy mailbox, even once the
+		// relay gives up retrying.
+		{"mailbox-unavailable-busy-expired.eml", Soft, ReasonUnknownReason, []string{"marc@mairie-exemple.fr"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -104,7 +104,7 @@ var reasonRules = []reasonRule{
 		`over ?quota`, `quota (?:exceeded|full|reached)`, `exceeded (?:its |the |his |her |their )?(?:storage |mailbox |disk )?quota`,
 		`exceeds? (?:the )?(?:storage|mailbox|disk) (?:quota|allocation|limit)`,
 		`mailbox size limit`, `storage (?:quota|limit|allocation|space) (?:exceeded|reached|full)`,
-		`storage quota`, `insufficient (?:disk |storage )?(?:space|storage)`, `not enough (?:disk |storage )?(?:space|storage)`,
+		`storage quota`, `insufficient (?:free |disk |storage )?(?:space|storage)`, `not enough (?:free |disk |storage )?(?:space|storage)`,
 		`disk quota`, `(?:too many|number of) messages in (?:the |this |recipient'?s )?mailbox`,
 		`account is full`, `user'?s? (?:mailbox|mail ?folder|mail ?box) is full`,
 		`boite (?:aux lettres |mail |de reception )?(?:est )?(?:pleine|saturee)`, `boite aux lettres [^.]{0,40}(?:pleine|saturee)`, `quota (?:depasse|atteint)`, `espace (?:disque )?insuffisant`,
@@ -255,6 +255,22 @@ var reasonRules = []reasonRule{
 		`system (?:is )?(?:busy|overloaded|full|not available)`, `out of memory`, `erreur (?:systeme|interne)`, `ldap`,
 		`server error`, `processing error`, `configuration error`, `protocol error`, `try again later`, `service refuse`,
 	), false},
+	// A permanent refusal that names nothing but the recipient: the
+	// server's stock answer for an address it does not have, when it
+	// gives no other reason. RFC 5321's own text for 550 is "Requested
+	// action not taken: mailbox unavailable", which Outlook.com and
+	// Hotmail return for their unknown users (Microsoft documents it
+	// beside 5.1.10 "recipient not found"); a 450 with the same words is a
+	// busy mailbox and is not matched. "Recipient address rejected." with
+	// nothing after it is the other stock form (a refusal of the sender's
+	// address is matched earlier): Postfix's own refusals always say why
+	// after a colon ("Recipient address rejected: Access denied"). Any
+	// other reason in the same text is matched by an earlier rule, and a
+	// code that names a cause (5.2.1, 5.7.1) outranks these weak rules.
+	{ReasonUserUnknown, rx(
+		`(?:^|[^\d.])5\d\d[^\d.].{0,60}mailbox (?:is )?unavailable`,
+		`address rejected(?:\.|$)`,
+	), true},
 	{ReasonRejected, rx(`rejete`, `rejected`, `refused`, `refuse`, `not accepted`), true},
 }
 
@@ -537,7 +553,10 @@ func judge(c memo, diag, extra, status, action string, phase smtpPhase) (string,
 	if action == "delayed" {
 		return ReasonDelayed, Delayed
 	}
-	specific := status != "" && !strings.HasSuffix(status, ".0.0")
+	// x.0.0 names no cause, and neither does x.5.0, "other or undefined
+	// protocol status": servers (Outlook.com's "550 5.5.0 Requested action
+	// not taken: mailbox unavailable") send it for any refusal.
+	specific := status != "" && !strings.HasSuffix(status, ".0.0") && !strings.HasSuffix(status, ".5.0")
 	reason, weak := c.reason(diag)
 	if (reason == "" || weak) && specific {
 		// The code is specific and the server's words say nothing more

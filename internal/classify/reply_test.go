@@ -31,6 +31,18 @@ func TestJudgeReply(t *testing.T) {
 		{"RCPT TO", 550, "5.7.0", "Authentication required", Soft, ReasonSecurity, true},
 		{"RCPT TO", 550, "5.4.5", "Daily user sending quota exceeded.", Soft, ReasonMailboxFull, true},
 		{"RCPT TO", 553, "5.1.8", "<bounces@example.org>: Sender address rejected: Domain not found", Hard, ReasonHostUnknown, true},
+		// Nothing but the recipient refused: RFC 5321's stock 550 text
+		// (Outlook.com's unknown user) and a bare address rejection are
+		// dead addresses, unless a code names another cause, the words
+		// do, or the refusal came after DATA.
+		{"RCPT TO", 550, "5.5.0", "Requested action not taken: mailbox unavailable (S2017062302).", Hard, ReasonUserUnknown, false},
+		{"RCPT TO", 550, "", "<ana@example.net>: Recipient address rejected.", Hard, ReasonUserUnknown, false},
+		{"RCPT TO", 550, "5.2.1", "Mailbox unavailable", Soft, ReasonSuspended, false},
+		{"RCPT TO", 554, "5.7.1", "<ana@example.net>: Recipient address rejected.", Soft, ReasonBlocked, false},
+		{"RCPT TO", 550, "", "Requested action not taken: mailbox unavailable (not enough free space)", Soft, ReasonMailboxFull, false},
+		{"RCPT TO", 550, "", "Requested action not taken: mailbox unavailable, blocked using zen.spamhaus.org", Soft, ReasonBlocked, false},
+		{"DATA (end)", 550, "", "Requested action not taken: mailbox unavailable", Soft, ReasonFiltered, false},
+		{"MAIL FROM", 550, "", "<bounces@example.org>: Sender address rejected.", Soft, ReasonRejected, true},
 		{"RCPT TO", 450, "4.1.1", "User unknown", "", "", false},
 		{"RCPT TO", 0, "", "connection reset", "", "", false},
 	}
