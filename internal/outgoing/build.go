@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	netmail "net/mail"
 	"strings"
@@ -67,30 +68,57 @@ func NewBuilder(dkim *DKIM) (*Builder, error) {
 
 // Render builds m (see Build) and returns the message as it goes after
 // DATA, CRLF line ends, with a DKIM-Signature first when b signs, and its
-// Message-ID without angle brackets.
+// Message-ID without angle brackets. Its text parts are quoted-printable,
+// which any relay takes; see RenderFor for a relay that takes 8bit.
+func (b *Builder) Render(m *Message) (data []byte, messageID string, err error) {
+	r, err := b.RenderFor(nil, m, false)
+	return r.Data, r.MessageID, err
+}
+
+// Rendered is a message as it goes after DATA.
+type Rendered struct {
+	Data      []byte // CRLF line ends, not dot-stuffed
+	MessageID string // without angle brackets
+	// EightBit is set when the text parts are 8bit: the message may only
+	// go to a relay that announced 8BITMIME.
+	EightBit bool
+}
+
+// RenderFor is Render for a relay that announced 8BITMIME (RFC 6152) when
+// eightBit is set: the text and HTML parts then go as they are, in 8bit,
+// which spares encoding the whole body as quoted-printable for every
+// recipient, most of the CPU a message costs. It falls back to
+// quoted-printable when a line is too long for 8bit (over 998 octets) and
+// when b signs: DKIM signatures on 8bit bodies break wherever a relay on
+// the way converts them to 7bit (RFC 6376 section 5.3).
+//
+// The message is written into dst's room when it has enough, so that a
+// sender can reuse one buffer from message to message: Data then shares
+// dst's storage.
 //
 // Signing uses go-mail's DKIM signer, but not through Msg.SetDKIM: go-mail
 // v0.8.1 folds the DKIM-Signature header inside tag values ("Conten" CRLF
 // " t-Transfer-Encoding" in h=), which breaks the signature as soon as h=
 // is longer than one line, as it is here: RFC 8058 needs List-Unsubscribe
-// and List-Unsubscribe-Post signed. Render takes the signer's header,
+// and List-Unsubscribe-Post signed. RenderFor takes the signer's header,
 // unfolds it to the exact text that was signed, and folds it again only
 // where whitespace already is, or inside b=, where folding is allowed.
-func (b *Builder) Render(m *Message) (data []byte, messageID string, err error) {
-	msg, err := Build(m)
+func (b *Builder) RenderFor(dst []byte, m *Message, eightBit bool) (Rendered, error) {
+	msg, eightBit, err := build(m, eightBit && b.key == nil)
 	if err != nil {
-		return nil, "", err
+		return Rendered{}, err
 	}
-	messageID = strings.TrimSuffix(strings.TrimPrefix(msg.GetMessageID(), "<"), ">")
-	var buf bytes.Buffer
+	r := Rendered{MessageID: strings.TrimSuffix(strings.TrimPrefix(msg.GetMessageID(), "<"), ">"), EightBit: eightBit}
+	buf := bytes.NewBuffer(dst[:0])
 	// Room for quoted-printable's growth and the headers, so that the
 	// buffer is not regrown for each part.
 	buf.Grow((len(m.HTML)+len(m.Text))*5/4 + 2048)
-	if _, err := msg.WriteTo(&buf); err != nil {
-		return nil, "", &SendError{Scope: ScopeRelay, Command: "build", Message: "rendering: " + err.Error(), Err: err}
+	if _, err := msg.WriteTo(buf); err != nil {
+		return Rendered{}, &SendError{Scope: ScopeRelay, Command: "build", Message: "rendering: " + err.Error(), Err: err}
 	}
 	if b.key == nil {
-		return buf.Bytes(), messageID, nil
+		r.Data = buf.Bytes()
+		return r, nil
 	}
 	raw := buf.Bytes()
 	head, body := raw, []byte(nil)
@@ -104,12 +132,12 @@ func (b *Builder) Render(m *Message) (data []byte, messageID string, err error) 
 	s.OversignHeaders(dkimOversigned...)
 	sig, err := s.Sign(head, body)
 	if err != nil {
-		return nil, "", &SendError{Scope: ScopeRelay, Command: "build", Message: "DKIM: " + err.Error(), Err: err}
+		return Rendered{}, &SendError{Scope: ScopeRelay, Command: "build", Message: "DKIM: " + err.Error(), Err: err}
 	}
 	out := make([]byte, 0, len(sig)+len(raw)+16)
 	out = append(out, foldDKIM(sig)...)
-	out = append(out, raw...)
-	return out, messageID, nil
+	r.Data = append(out, raw...)
+	return r, nil
 }
 
 // foldDKIM unfolds go-mail's DKIM-Signature header and folds it again at
@@ -158,7 +186,27 @@ func foldDKIM(sig string) string {
 // is the sending setup (From, list headers), which every other message
 // shares.
 func Build(m *Message) (*mail.Msg, error) {
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithEncoding(mail.EncodingQP),
+	msg, _, err := build(m, false)
+	return msg, err
+}
+
+// build is Build, with the text parts in 8bit when eightBit is set and
+// they can be; it reports whether they are.
+func build(m *Message, eightBit bool) (*mail.Msg, bool, error) {
+	html, text, enc := m.HTML, m.Text, mail.EncodingQP
+	if eightBit = eightBit && fitsEightBit(html) && fitsEightBit(text); eightBit {
+		// go-mail writes 8bit bodies as they are; quoted-printable ones
+		// come out with CRLF, and so must these.
+		html, text, enc = strings.ReplaceAll(html, "\n", "\r\n"), strings.ReplaceAll(text, "\n", "\r\n"), mail.NoEncoding
+	}
+	msg, err := buildMsg(m, html, text, enc)
+	return msg, eightBit, err
+}
+
+// buildMsg is Build with the bodies html and text (m's, or m's made CRLF),
+// which go-mail writes in the encoding enc.
+func buildMsg(m *Message, html, text string, enc mail.Encoding) (*mail.Msg, error) {
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithEncoding(enc),
 		mail.WithCharset(mail.CharsetUTF8))
 
 	from, err := parseAddr("From", m.From)
@@ -209,14 +257,16 @@ func Build(m *Message) (*mail.Msg, error) {
 	}
 	msg.SetMessageIDWithValue(id)
 
+	// Writers rather than go-mail's string setters, which copy each body
+	// once more.
 	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
-	case m.HTML != "":
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
-	case m.Text != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	case text != "" && html != "":
+		msg.SetBodyWriter(mail.TypeTextPlain, bodyWriter(text))
+		msg.AddAlternativeWriter(mail.TypeTextHTML, bodyWriter(html))
+	case html != "":
+		msg.SetBodyWriter(mail.TypeTextHTML, bodyWriter(html))
+	case text != "":
+		msg.SetBodyWriter(mail.TypeTextPlain, bodyWriter(text))
 	default:
 		return nil, buildErr("Body", "neither HTML nor text")
 	}
@@ -257,6 +307,14 @@ func Build(m *Message) (*mail.Msg, error) {
 	}
 
 	return msg, nil
+}
+
+// bodyWriter returns the go-mail body writer for s.
+func bodyWriter(s string) func(io.Writer) (int64, error) {
+	return func(w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, s)
+		return int64(n), err
+	}
 }
 
 // setListHeaders sets List-Id, Feedback-ID, List-Unsubscribe and

@@ -1,9 +1,12 @@
 package smtp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
+	"net/textproto"
 	"strings"
 	"time"
 
@@ -16,9 +19,19 @@ import (
 type conn struct {
 	c   *gsmtp.Client
 	raw net.Conn // the TCP connection under any TLS, for deadlines
+	// eightBit is set when the relay announced 8BITMIME: it takes 8bit
+	// parts.
+	eightBit bool
+	// pipelining is set when the relay announced PIPELINING (RFC 2920).
+	pipelining bool
+	// mailParams are the MAIL FROM parameters, as go-mail's Mail says them
+	// to this relay: BODY=8BITMIME, SMTPUTF8.
+	mailParams string
 	// broken is set when the connection can no longer be trusted: a network
 	// error, a timeout, a 421, an interrupted transaction.
 	broken bool
+	// wire is the last message as written after DATA, kept for its room.
+	wire []byte
 }
 
 // aLongTimeAgo is a deadline in the past: setting it makes blocked reads
@@ -106,7 +119,16 @@ func (s *Sender) handshake(ctx context.Context, raw net.Conn) (*conn, *outgoing.
 	if interrupted() {
 		return nil, ctxError("connect", ctx.Err(), nil)
 	}
-	return &conn{c: c, raw: raw}, nil
+	cn := &conn{c: c, raw: raw}
+	cn.eightBit, _ = c.Extension("8BITMIME")
+	cn.pipelining, _ = c.Extension("PIPELINING")
+	if cn.eightBit {
+		cn.mailParams += " BODY=8BITMIME"
+	}
+	if utf8, _ := c.Extension("SMTPUTF8"); utf8 {
+		cn.mailParams += " SMTPUTF8"
+	}
+	return cn, nil
 }
 
 // auth returns the SASL client for the configured or offered mechanism.
@@ -169,6 +191,8 @@ func (cn *conn) transact(ctx context.Context, timeout time.Duration, from, to st
 	switch {
 	case serr.Code == 0 || serr.Code == 421:
 		cn.broken = true
+	case cn.broken:
+		// Nothing to clear: the connection is dropped.
 	case cmd != "DATA (end)":
 		// A refused MAIL, RCPT or DATA leaves a transaction open; clear it
 		// so that the connection serves the next message. After the final
@@ -182,28 +206,129 @@ func (cn *conn) transact(ctx context.Context, timeout time.Duration, from, to st
 
 // commands runs the transaction and names the command that failed.
 func (cn *conn) commands(from, to string, data []byte) (reply, cmd string, err error) {
+	if cn.pipelining {
+		cmd, err = cn.pipelined(from, to)
+	} else {
+		cmd, err = cn.stepByStep(from, to)
+	}
+	if err != nil {
+		return "", cmd, err
+	}
+	return cn.message(data)
+}
+
+// stepByStep sends MAIL FROM, RCPT TO and DATA, each after the reply to
+// the one before, up to the 354 that asks for the message.
+func (cn *conn) stepByStep(from, to string) (cmd string, err error) {
 	if err := cn.c.Mail("<" + from + ">"); err != nil {
-		return "", "MAIL FROM", err
+		return "MAIL FROM", err
 	}
 	if err := cn.c.Rcpt("<" + to + ">"); err != nil {
-		return "", "RCPT TO", err
+		return "RCPT TO", err
 	}
-	w, err := cn.c.Data()
+	t := cn.c.Text
+	id, err := t.Cmd("DATA")
+	if err == nil {
+		t.StartResponse(id)
+		_, _, err = t.ReadResponse(354)
+		t.EndResponse(id)
+	}
+	return "DATA", err
+}
+
+// pipelined sends MAIL FROM, RCPT TO and DATA in one write, then reads
+// their three replies (RFC 2920): two round trips and two writes fewer per
+// message than stepByStep. It names the first command refused. A relay
+// that refused MAIL FROM or RCPT TO and then accepts DATA waits for a
+// message that must not come: the connection is then marked broken, to be
+// closed rather than reset. The addresses are bare addresses, checked by
+// outgoing.Build, so they cannot break a command line.
+func (cn *conn) pipelined(from, to string) (cmd string, err error) {
+	t := cn.c.Text
+	_, werr := t.W.WriteString("MAIL FROM:<" + from + ">" + cn.mailParams + "\r\nRCPT TO:<" + to + ">\r\nDATA\r\n")
+	if werr == nil {
+		werr = t.W.Flush()
+	}
+	if werr != nil {
+		return "MAIL FROM", werr
+	}
+	for _, c := range [...]struct {
+		name string
+		code int
+	}{{"MAIL FROM", 250}, {"RCPT TO", 25}, {"DATA", 354}} {
+		_, _, rerr := t.ReadResponse(c.code)
+		if rerr == nil {
+			cn.broken = cn.broken || err != nil
+			continue
+		}
+		if err == nil {
+			cmd, err = c.name, rerr
+		}
+		var reply *textproto.Error
+		if !errors.As(rerr, &reply) || reply.Code == 421 {
+			break // no reply, or the relay is closing: none will follow
+		}
+	}
+	return cmd, err
+}
+
+// largeBuffer is the size above which the buffer of a message is not kept
+// for the next one: an edition is tens of kilobytes; a rare huge message
+// should not stay in memory for the sender's life.
+const largeBuffer = 1 << 20
+
+// message sends the message, after the relay's 354, dot-stuffed and ended
+// in one write, and reads the final reply. It does on go-mail's textproto
+// connection what go-mail's Data writer does, but not byte by byte: that
+// writer is net/textproto's DotWriter, which copies the message one byte
+// at a time through bufio and then writes it out 4 kB at a time; on an
+// edition of 60 kB it cost more CPU than building the message.
+func (cn *conn) message(msg []byte) (reply, cmd string, err error) {
+	t := cn.c.Text
+	cn.wire = appendDotStuffed(cn.wire[:0], msg)
+	_, err = t.W.Write(cn.wire)
+	if err == nil {
+		err = t.W.Flush()
+	}
+	if cap(cn.wire) > largeBuffer {
+		cn.wire = nil
+	}
 	if err != nil {
+		// No reply to wait for: the message was never ended.
 		return "", "DATA", err
 	}
-	if _, err := w.Write(data); err != nil {
-		// No Close: it would wait for a reply to a message never ended.
-		return "", "DATA", err
-	}
-	if err := w.Close(); err != nil {
+	_, text, err := t.ReadResponse(250)
+	if err != nil {
 		return "", "DATA (end)", err
 	}
-	dc, _ := w.(*gsmtp.DataCloser)
-	if dc == nil {
-		return "250", "", nil
+	return "250 " + strings.ReplaceAll(text, "\n", " "), "", nil
+}
+
+// appendDotStuffed appends msg to dst as it goes after DATA (RFC 5321
+// section 4.5.2): a '.' doubled at the start of each line, then the "."
+// line that ends the data. msg's lines end with CRLF, as Rendered.Data's
+// do (net/textproto's DotWriter also turned bare LFs into CRLF, one byte
+// at a time; here the message is copied in the pieces between the lines
+// that start with a dot).
+func appendDotStuffed(dst, msg []byte) []byte {
+	ended := len(msg) == 0 || bytes.HasSuffix(msg, []byte("\r\n"))
+	if len(msg) > 0 && msg[0] == '.' {
+		dst = append(dst, '.')
 	}
-	return "250 " + strings.ReplaceAll(dc.ServerResponse(), "\n", " "), "", nil
+	for {
+		i := bytes.Index(msg, []byte("\n."))
+		if i < 0 {
+			break
+		}
+		dst = append(dst, msg[:i+1]...)
+		dst = append(dst, '.')
+		msg = msg[i+1:]
+	}
+	dst = append(dst, msg...)
+	if !ended {
+		dst = append(dst, '\r', '\n')
+	}
+	return append(dst, '.', '\r', '\n')
 }
 
 // quit says QUIT and closes the connection.
