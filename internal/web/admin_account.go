@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"bulletin/internal/store"
 )
@@ -31,8 +30,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, sess *st
 	key := sess.User.UUID.String()
 	// A try is taken before the check, so that parallel posts cannot all
 	// slip in while the first ones are checked.
-	if !s.passwordTry.allow(key, now) {
-		wait := max(s.passwordTry.retryAfter(key, now), time.Second)
+	wait, err := s.passwordTry.take(r.Context(), key, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wait > 0 {
 		tooMany(w, wait)
 		show(http.StatusTooManyRequests, accountData{Wait: waitMinutes(wait)})
 		return
@@ -45,13 +48,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, sess *st
 		s.fail(w, r, err)
 		return
 	}
-	s.passwordTry.forget(key)
+	if err := s.passwordTry.forget(r.Context(), key); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	next := r.PostFormValue("new")
 	if next != r.PostFormValue("repeat") {
 		show(http.StatusUnprocessableEntity, accountData{Error: "account.error.repeat"})
 		return
 	}
-	err := s.store.SetPassword(r.Context(), sess.User.ID, next)
+	err = s.store.SetPassword(r.Context(), sess.User.ID, next)
 	var pe *store.PasswordError
 	if errors.As(err, &pe) {
 		show(http.StatusUnprocessableEntity, accountData{Error: "users.error.password"})

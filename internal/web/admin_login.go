@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -75,7 +76,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if wait := s.loginTry(device, network, account, now); wait > 0 {
+	wait, err := s.loginTry(r.Context(), device, network, account, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wait > 0 {
 		s.log.Warn("web: login rate limited", "ip", s.clientIP(r), "known_device", device != "")
 		tooMany(w, wait)
 		d.Wait = waitMinutes(wait)
@@ -94,9 +100,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	// The try taken was not a failure: give it back, with the others.
 	if device != "" {
-		s.loginDevice.forget(device)
+		err = s.loginDevice.forget(r.Context(), device)
 	} else {
-		s.loginAccount.forget(account)
+		err = s.loginAccount.forget(r.Context(), account)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	// A new session every time: a session id planted before login is
 	// worthless (no fixation).
@@ -124,21 +134,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // answers to its own; any other browser to its network's and the
 // account's. The try is taken before the password is checked, so that
 // parallel attempts cannot all slip in while the first ones are checked.
-func (s *Server) loginTry(device, network, account string, now time.Time) time.Duration {
+// When the budgets cannot be counted (the store is down), the attempt is
+// refused with the error.
+func (s *Server) loginTry(ctx context.Context, device, network, account string, now time.Time) (time.Duration, error) {
 	if device != "" {
-		if s.loginDevice.allow(device, now) {
-			return 0
-		}
-		return max(s.loginDevice.retryAfter(device, now), time.Second)
+		return s.loginDevice.take(ctx, device, now)
 	}
 	// Look before taking, so that a refused attempt costs the other
 	// budget nothing.
-	wait := max(s.loginIP.retryAfter(network, now), s.loginAccount.retryAfter(account, now))
-	if wait == 0 && s.loginIP.allow(network, now) && s.loginAccount.allow(account, now) {
-		return 0
+	ipWait, err := s.loginIP.retryAfter(ctx, network, now)
+	if err != nil {
+		return 0, err
+	}
+	accountWait, err := s.loginAccount.retryAfter(ctx, account, now)
+	if err != nil {
+		return 0, err
+	}
+	if wait := max(ipWait, accountWait); wait > 0 {
+		return wait, nil
 	}
 	// A parallel attempt may have taken the last try since the look.
-	return max(wait, time.Second)
+	if wait, err := s.loginIP.take(ctx, network, now); wait > 0 || err != nil {
+		return wait, err
+	}
+	return s.loginAccount.take(ctx, account, now)
 }
 
 // logout ends the session.

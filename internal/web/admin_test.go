@@ -146,7 +146,7 @@ func TestLoginRateLimit(t *testing.T) {
 	// Per IP: many accounts from one address are held back too (a small
 	// bucket here, as each try costs a bcrypt comparison).
 	h2 := newHarness(t)
-	h2.srv.loginIP = newLimiter(h2.srv.loginIP.every, 3, 100)
+	h2.srv.loginIP.limit.Burst = 3
 	b2 := h2.browser()
 	var limited bool
 	for i := range 5 {

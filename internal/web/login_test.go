@@ -100,7 +100,7 @@ func TestLoginLimitPerNetwork(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, behindProxy)
 	// A small budget: each try costs a bcrypt comparison.
-	h.srv.loginIP = newLimiter(h.srv.loginIP.every, 3, 100)
+	h.srv.loginIP.limit.Burst = 3
 	// spray tries n unknown accounts (so that no account limit applies)
 	// and returns the status codes.
 	n := 0

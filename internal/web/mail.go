@@ -63,7 +63,11 @@ func (s *Server) admitMail(ctx context.Context, kind, email string) (bool, error
 		s.log.Warn("web: form mail held back", "kind", kind, "domain", address.Domain(email), "why", why)
 		return false, nil
 	}
-	if !s.confirmMail.allow(address.Key(email), s.now()) {
+	ok, err := s.confirmMail.allow(ctx, address.Key(email), s.now())
+	if err != nil {
+		return false, err
+	}
+	if !ok {
 		return held("one mail per address per quarter hour")
 	}
 	if s.pacer != nil {
@@ -75,7 +79,7 @@ func (s *Server) admitMail(ctx context.Context, kind, email string) (bool, error
 			return false, err
 		}
 	}
-	ok, err := s.store.ReserveTransactional(ctx, kind, address.Domain(email), store.TransactionalLimits{
+	ok, err = s.store.ReserveTransactional(ctx, kind, address.Domain(email), store.TransactionalLimits{
 		Hourly: s.cfg.Subscribe.HourlyConfirmations, DomainHourly: s.cfg.Subscribe.DomainHourlyConfirmations,
 	})
 	if err != nil {

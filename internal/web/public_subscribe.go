@@ -158,7 +158,14 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "subscribe.expired")
 		return
 	}
-	if !s.subscribeIP.allow(netKey(s.clientIP(r)), s.now()) {
+	ok, err := s.subscribeIP.allow(r.Context(), netKey(s.clientIP(r)), s.now())
+	if err != nil {
+		// Not counted, not taken: the subscription needs the store anyway.
+		s.log.Error("web: subscribe rate limit", "err", err)
+		fail(http.StatusServiceUnavailable, "subscribe.failed")
+		return
+	}
+	if !ok {
 		fail(http.StatusTooManyRequests, "subscribe.too_many")
 		return
 	}

@@ -1,105 +1,60 @@
 package web
 
 import (
+	"context"
 	"net"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"bulletin/internal/store"
 )
 
-// limiter is a token bucket per key (a client IP, an address, an account),
-// kept in memory. The map is bounded: when it is full, the buckets that have
-// refilled (their key has been quiet long enough to be forgotten) are
-// dropped first, then any. A flood of distinct keys can therefore make the
-// limiter forget some of them, but it can never make the daemon run out of
-// memory; the limits are a brake on bots, and double opt-in and bcrypt stay
-// the real protections.
+// limiter is a token bucket per key (a client network, an address, an
+// account, a browser), counted in the store (store.RateLimit) so that every
+// daemon behind a load balancer takes from the same bucket: spreading tries
+// across the daemons buys nothing. Keys are stored keyed-hashed.
 //
-// The state is not persisted: a restart forgets it, which costs an attacker
-// a restart they cannot cause.
+// When the store cannot count, the try is refused (the callers answer with
+// an error): the limits guard logins and a mail relay, and a request they
+// let through would need the store anyway.
 type limiter struct {
-	every rate.Limit
-	burst int
-	max   int
-
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	st    *store.Storage
+	limit store.RateLimit
 }
 
-func newLimiter(every rate.Limit, burst, max int) *limiter {
-	return &limiter{every: every, burst: burst, max: max, buckets: map[string]*rate.Limiter{}}
+// newLimiter returns the limiter named name (as stored) whose buckets hold
+// burst tries, one coming back every every.
+func newLimiter(st *store.Storage, name string, every time.Duration, burst int) *limiter {
+	return &limiter{st: st, limit: store.RateLimit{Name: name, Every: every, Burst: burst}}
 }
 
-// bucket returns key's bucket, making room for it if needed. l.mu is held.
-func (l *limiter) bucket(key string, now time.Time) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if ok {
-		return b
+// allow takes a try from key's bucket and reports whether there was one.
+func (l *limiter) allow(ctx context.Context, key string, now time.Time) (bool, error) {
+	return l.st.TakeTry(ctx, l.limit, key, now)
+}
+
+// take takes a try from key's bucket, and returns 0 when there was one, or
+// else how long to wait for the next (a second at least, for Retry-After).
+func (l *limiter) take(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	ok, err := l.allow(ctx, key, now)
+	if ok || err != nil {
+		return 0, err
 	}
-	if len(l.buckets) >= l.max {
-		for k, old := range l.buckets {
-			if old.TokensAt(now) >= float64(l.burst) {
-				delete(l.buckets, k)
-			}
-		}
-		// Still full: forget an arbitrary half (map order is random).
-		for k := range l.buckets {
-			if len(l.buckets) < l.max/2 {
-				break
-			}
-			delete(l.buckets, k)
-		}
+	wait, err := l.retryAfter(ctx, key, now)
+	if err != nil {
+		return 0, err
 	}
-	b = rate.NewLimiter(l.every, l.burst)
-	l.buckets[key] = b
-	return b
+	return max(wait, time.Second), nil
 }
 
-// allow takes a token from key's bucket and reports whether there was one.
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.bucket(key, now).AllowN(now, 1)
+// retryAfter returns how long key must wait for a try, or 0 when it has
+// one now. It takes nothing.
+func (l *limiter) retryAfter(ctx context.Context, key string, now time.Time) (time.Duration, error) {
+	return l.st.TryWait(ctx, l.limit, key, now)
 }
 
-// blocked reports whether key's bucket is empty, without taking a token:
-// for limits counted on failures only (logins), checked before trying.
-func (l *limiter) blocked(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	return ok && b.TokensAt(now) < 1
-}
-
-// retryAfter returns how long key must wait for a token from l, or 0 when
-// it has one now.
-func (l *limiter) retryAfter(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return 0
-	}
-	missing := 1 - b.TokensAt(now)
-	if missing <= 0 {
-		return 0
-	}
-	return time.Duration(missing / float64(l.every) * float64(time.Second))
-}
-
-// forget drops key's bucket (a successful login clears its failures).
-func (l *limiter) forget(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.buckets, key)
-}
-
-// size returns how many keys are remembered, for tests.
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.buckets)
+// forget fills key's bucket again (a successful login clears its failures).
+func (l *limiter) forget(ctx context.Context, key string) error {
+	return l.st.ForgetTries(ctx, l.limit.Name, key)
 }
 
 // netKey returns the key a client IP is limited under: its /24 for IPv4 and

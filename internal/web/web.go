@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"bulletin/internal/campaign"
 	"bulletin/internal/config"
 	"bulletin/internal/links"
@@ -117,7 +115,7 @@ type Server struct {
 	// the subscribe form (/subscribe/embed) and nothing else.
 	frameOrigin string
 
-	// Rate limits, in memory and bounded (see limiter).
+	// Rate limits, counted in the store for all daemons (see limiter).
 	subscribeIP  *limiter // subscribe form posts per client network (netKey)
 	confirmMail  *limiter // confirmation mails per address
 	loginIP      *limiter // failed logins per client network (loginNetwork), from unknown browsers
@@ -172,14 +170,14 @@ func New(o Options) (*Server, error) {
 		https: strings.HasPrefix(o.Config.Server.PublicURL, "https://"),
 		// A person who made a typo tries again a few times; a bot posting
 		// hundreds of addresses is held to one every few minutes.
-		subscribeIP: newLimiter(rate.Every(2*time.Minute), 5, 10000),
+		subscribeIP: newLimiter(o.Store, "subscribe_ip", 2*time.Minute, 5),
 		// One confirmation mail per address per quarter hour, whoever asks:
 		// the form must not become a way to flood someone's mailbox.
-		confirmMail:  newLimiter(rate.Every(15*time.Minute), 1, 10000),
-		loginIP:      newLimiter(rate.Every(time.Minute), 10, 10000),
-		loginAccount: newLimiter(rate.Every(5*time.Minute), 5, 10000),
-		loginDevice:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
-		passwordTry:  newLimiter(rate.Every(5*time.Minute), 5, 10000),
+		confirmMail:  newLimiter(o.Store, "confirm_mail", 15*time.Minute, 1),
+		loginIP:      newLimiter(o.Store, "login_ip", time.Minute, 10),
+		loginAccount: newLimiter(o.Store, "login_account", 5*time.Minute, 5),
+		loginDevice:  newLimiter(o.Store, "login_device", 5*time.Minute, 5),
+		passwordTry:  newLimiter(o.Store, "password_try", 5*time.Minute, 5),
 	}
 	_, s.frameOrigin = policies(o.Config)
 	return s, nil
