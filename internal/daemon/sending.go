@@ -218,6 +218,11 @@ func startSending(ctx context.Context, cfg *config.Config, st *store.Storage, lk
 		defer s.purgeDone.Done()
 		purgeExpired(pctx, cfg, st, log.With(slog.String("part", "purge")))
 	}()
+	s.purgeDone.Add(1)
+	go func() {
+		defer s.purgeDone.Done()
+		refreshSettings(pctx, prov, log.With(slog.String("part", "settings")))
+	}()
 	log.Info("sending through " + transport)
 	return s, nil
 }
@@ -282,4 +287,26 @@ func Remind(ctx context.Context, cfg *config.Config, sender campaign.Sender, sch
 		}
 	}
 	return nil
+}
+
+// settingsRefresh is how often a daemon reads the console's settings again:
+// another daemon sharing the database may have saved new ones.
+const settingsRefresh = 15 * time.Second
+
+// refreshSettings reads the console's settings again every settingsRefresh
+// until ctx ends, so that a change saved on one daemon reaches the next
+// render and campaign of every daemon.
+func refreshSettings(ctx context.Context, prov *settings.Provider, log *slog.Logger) {
+	t := time.NewTicker(settingsRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := prov.Refresh(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("reading the console's settings again failed", slog.String("error", err.Error()))
+			}
+		}
+	}
 }

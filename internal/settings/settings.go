@@ -12,6 +12,7 @@ package settings
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -94,18 +95,28 @@ type Provider struct {
 // accepts (config.yaml changed since) is left out, so that the daemon
 // starts with what the file says.
 func Load(ctx context.Context, base *config.Config, st *store.Storage) (*Provider, error) {
-	saved, err := st.Settings(ctx, prefix)
+	p := &Provider{base: base, store: st}
+	saved, cur, err := p.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{base: base, store: st}
+	p.console, p.cur = saved, cur
+	return p, nil
+}
+
+// read returns the values saved in the store and the configuration they
+// make, leaving out those the configuration does not accept.
+func (p *Provider) read(ctx context.Context) (map[string]string, *config.Config, error) {
+	saved, err := p.store.Settings(ctx, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
 	cur, bad := p.merge(saved)
 	for _, e := range append(bad, cur.Problems()...) {
 		delete(saved, e.Key)
 	}
 	cur, _ = p.merge(saved)
-	p.console, p.cur = saved, &cur
-	return p, nil
+	return saved, &cur, nil
 }
 
 // Current returns the configuration in force. It must not be changed.
@@ -180,6 +191,24 @@ func (p *Provider) Save(ctx context.Context, values map[string]string) ([]*confi
 	p.console, p.cur = keep, &cur
 	p.version++
 	return nil, nil
+}
+
+// Refresh reads the console's values again from the store, for a change
+// saved by another daemon sharing the database: when they differ from the
+// ones in force, they replace them as a save here would.
+func (p *Provider) Refresh(ctx context.Context) error {
+	saved, cur, err := p.read(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if maps.Equal(saved, p.console) {
+		return nil
+	}
+	p.console, p.cur = saved, cur
+	p.version++
+	return nil
 }
 
 // merge returns the base configuration with the console's values over it,
