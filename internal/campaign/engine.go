@@ -44,7 +44,9 @@ type Options struct {
 	// Workers is how many messages are in SMTP transactions at once: the
 	// transport's connections (smtp.connections). Default 2.
 	Workers int
-	// Rate is the messages per second over all campaigns; 0: no limit.
+	// Rate is the messages per second over all campaigns; 0: no limit. It
+	// is the relay's: the engines sending at once (several daemons on one
+	// database) share it equally.
 	Rate float64
 	// HourlyQuota and DailyQuota are the relay's caps, counted from the
 	// ledger over the last hour and day; 0: none.
@@ -60,9 +62,9 @@ type Options struct {
 	PauseAfter int
 	// Quiet is when nothing is sent.
 	Quiet Quiet
-	// LeaseTTL is how long a campaign stays taken after the last heartbeat
-	// of its engine: how soon a restarted daemon resumes after a crash.
-	// Default 10s.
+	// LeaseTTL is how long an engine is presumed alive after its last
+	// heartbeat: how soon another daemon, or a restarted one, sends again
+	// what a crashed engine left in flight. Default 10s.
 	LeaseTTL time.Duration
 	// Poll is how often the store is looked at for campaigns to send and
 	// deliveries due again. Default 2s.
@@ -123,10 +125,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Engine sends the campaigns that are in state sending: it takes each with
-// a lease on its row (so that two processes sharing the database never send
-// the same campaign), claims its due deliveries a few at a time, hands them
-// to the Sender over Workers concurrent sends, and records each outcome.
+// Engine sends the campaigns that are in state sending: it joins each with a
+// lease of its own (several engines, in several daemons sharing the
+// database, send one campaign together), claims its due deliveries a few at
+// a time, hands them to the Sender over Workers concurrent sends, and
+// records each outcome. With its heartbeat it sends again what engines that
+// died left in flight, and takes its share of the rate.
 type Engine struct {
 	st      *store.Storage
 	sender  Sender
@@ -138,8 +142,8 @@ type Engine struct {
 	limitsMu sync.RWMutex
 	limits   Limits // the pace in force: Options' until Options.Limits says otherwise
 
-	inflight atomic.Int64 // claimed and not yet recorded, all campaigns: counted against quotas
-	wake     chan struct{}
+	engines atomic.Int64 // the engines sending now, this one included, which share the rate
+	wake    chan struct{}
 
 	mu      sync.Mutex
 	running map[int64]bool
@@ -149,13 +153,12 @@ type Engine struct {
 // from content.
 func NewEngine(st *store.Storage, sender Sender, content *Content, opts Options, log *slog.Logger) *Engine {
 	opts = opts.withDefaults()
-	lim := rate.NewLimiter(rate.Inf, 0)
-	if opts.Rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(opts.Rate), 4*opts.Workers)
-	}
-	return &Engine{st: st, sender: sender, content: content, opts: opts, log: log, limiter: lim,
+	e := &Engine{st: st, sender: sender, content: content, opts: opts, log: log, limiter: rate.NewLimiter(rate.Inf, 0),
 		limits: Limits{Rate: opts.Rate, HourlyQuota: opts.HourlyQuota, DailyQuota: opts.DailyQuota, Quiet: opts.Quiet},
 		wake:   make(chan struct{}, 1), running: map[int64]bool{}}
+	e.engines.Store(1)
+	e.applyRate()
+	return e
 }
 
 // Options returns the engine's options with defaults filled in.
@@ -177,7 +180,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	tick := time.NewTicker(e.opts.Poll)
 	defer tick.Stop()
 	for {
-		cs, err := e.st.CampaignsToSend(ctx, time.Now())
+		cs, err := e.st.CampaignsToSend(ctx)
 		if err != nil && ctx.Err() == nil {
 			e.log.Error("looking for campaigns to send", slog.Any("err", err))
 		}
@@ -219,14 +222,17 @@ func (e *Engine) release(id int64) {
 	delete(e.running, id)
 }
 
-// ErrBusy is returned by RunCampaign when another engine holds the campaign.
-var ErrBusy = errors.New("campaign: another process is sending this campaign")
+// ErrBusy is returned by RunCampaign when the engine cannot take part in
+// the campaign: it is not sending, or no longer (another process finished,
+// paused or cancelled it).
+var ErrBusy = errors.New("campaign: not sending (finished, paused or cancelled by another process)")
 
-// RunCampaign sends one campaign, which must be in state sending, until
-// every delivery is done (the campaign becomes sent), it is paused or
-// cancelled, the relay refuses everything (it becomes paused with the
-// reason), or ctx is cancelled. It returns ErrBusy when another live engine
-// holds the campaign.
+// RunCampaign sends one campaign, which must be in state sending, together
+// with the other engines sending it, until every delivery is done (the
+// campaign becomes sent), it is paused or cancelled, the relay refuses
+// everything (it becomes paused with the reason), the engine is presumed
+// dead by the others (its lease lost), or ctx is cancelled. It returns
+// ErrBusy when the campaign is not sending.
 func (e *Engine) RunCampaign(ctx context.Context, id int64) error {
 	owner := e.opts.Owner
 	ok, err := e.st.AcquireLease(ctx, id, owner, time.Now().Add(e.opts.LeaseTTL))
@@ -247,7 +253,10 @@ func (e *Engine) RunCampaign(ctx context.Context, id int64) error {
 	}
 	log := e.log.With(slog.String("campaign", c.UUID.String()), slog.String("name", c.Name))
 	e.refreshLimits(log)
-	if n, err := e.st.RecoverInFlight(ctx, id, owner); err != nil {
+	e.shareRate(ctx, log)
+	if n, err := e.st.RecoverInFlight(ctx, id, owner); errors.Is(err, store.ErrLeaseLost) {
+		return nil // presumed dead already: the next look at the campaigns joins it again
+	} else if err != nil {
 		return err
 	} else if n > 0 {
 		log.Warn("deliveries left in flight by a stopped engine are sent again, each counted as possibly sent twice",
@@ -261,8 +270,14 @@ func (e *Engine) RunCampaign(ctx context.Context, id int64) error {
 	if err != nil {
 		// A layout edited into a broken state: staff fix it and resume.
 		reason := i18n.M("campaign.reason.render_failed", i18n.MessageOf(err))
-		log.Error("campaign paused", slog.String("reason", reason.String()))
-		return Transition(ctx, e.st, c, Change{To: store.Paused, Cause: i18n.M("campaign.cause.render_failed"), Reason: reason, LeaseOwner: owner})
+		err := Transition(ctx, e.st, c, Change{To: store.Paused, Cause: i18n.M("campaign.cause.render_failed"), Reason: reason, LeaseOwner: owner})
+		if errors.As(err, new(*store.StateError)) {
+			return nil // another engine sending it paused it first
+		}
+		if err == nil {
+			log.Error("campaign paused", slog.String("reason", reason.String()))
+		}
+		return err
 	}
 	log.Info("sending campaign", slog.String("transport", e.opts.Transport))
 	r := &run{e: e, c: c, comp: comp, log: log, owner: owner}
@@ -374,7 +389,13 @@ func (r *run) run(ctx context.Context) error {
 		summary.Key = "campaign.cause.done_twice"
 		summary.Args = append(summary.Args, counts.Duplicates)
 	}
-	if err := Transition(bg, r.e.st, r.c, Change{To: store.Sent, Cause: summary, LeaseOwner: r.owner}); err != nil {
+	// Engines sharing the campaign may all find it done at once: the
+	// store's state check lets one of them record it.
+	err = Transition(bg, r.e.st, r.c, Change{To: store.Sent, Cause: summary, LeaseOwner: r.owner})
+	if errors.As(err, new(*store.StateError)) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	r.log.Info(fmt.Sprintf("campaign finished: %d messages handed to %s", counts.ByState[store.Delivered], r.e.opts.Transport), slog.Int("sent", counts.ByState[store.Delivered]), slog.Int("failed", counts.ByState[store.Undelivered]),
@@ -384,7 +405,9 @@ func (r *run) run(ctx context.Context) error {
 }
 
 // heartbeat renews the lease; when that fails (staff paused or cancelled
-// the campaign, or the lease was lost) it stops the claiming.
+// the campaign, or the lease was lost) it stops the claiming. With each
+// beat it sends again what engines presumed dead left in flight, and takes
+// its share of the rate among the engines now sending.
 func (r *run) heartbeat(ctx context.Context, stop context.CancelFunc) {
 	tick := time.NewTicker(r.e.opts.LeaseTTL / 3)
 	defer tick.Stop()
@@ -402,10 +425,17 @@ func (r *run) heartbeat(ctx context.Context, stop context.CancelFunc) {
 			continue
 		}
 		if !ok {
-			r.log.Info("campaign no longer sending here (paused, cancelled, or taken over)")
+			r.log.Info("campaign no longer sending here (paused, cancelled, or this engine presumed dead by another)")
 			stop()
 			return
 		}
+		if n, err := r.e.st.RecoverAbandoned(ctx, r.c.ID, r.owner); err != nil && ctx.Err() == nil {
+			r.log.Warn("looking for deliveries left in flight by a stopped engine", slog.Any("err", err))
+		} else if n > 0 {
+			r.log.Warn("deliveries left in flight by a stopped engine are sent again, each counted as possibly sent twice",
+				slog.Int("count", n))
+		}
+		r.e.shareRate(ctx, r.log)
 	}
 }
 
@@ -483,7 +513,6 @@ func (r *run) claim(ctx context.Context, jobs chan<- *store.Delivery, free chan 
 			continue
 		}
 		r.pending.Add(int64(len(ds)))
-		e.inflight.Add(int64(len(ds)))
 		give(n - len(ds))
 		for _, d := range ds {
 			jobs <- d
@@ -531,12 +560,37 @@ func (e *Engine) refreshLimits(log *slog.Logger) {
 	e.limitsMu.Lock()
 	e.limits = l
 	e.limitsMu.Unlock()
-	if l.Rate > 0 {
-		e.limiter.SetBurst(4 * e.opts.Workers)
-		e.limiter.SetLimit(rate.Limit(l.Rate))
-	} else {
-		e.limiter.SetLimit(rate.Inf)
+	e.applyRate()
+}
+
+// shareRate counts the engines sending now and, when their number changed,
+// takes this engine's share of the rate. When the store cannot say, the
+// share in force is kept.
+func (e *Engine) shareRate(ctx context.Context, log *slog.Logger) {
+	n, err := e.st.LiveEngines(ctx, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("counting the engines sending; the share of the rate in force is kept", slog.Any("err", err))
+		}
+		return
 	}
+	if n = max(n, 1); e.engines.Swap(int64(n)) != int64(n) {
+		e.applyRate()
+		if r := e.Pace().Rate; r > 0 {
+			log.Info("sending rate shared among the engines sending", slog.Int("engines", n), slog.Float64("rate", r/float64(n)))
+		}
+	}
+}
+
+// applyRate sets the limiter to this engine's share of the rate in force.
+func (e *Engine) applyRate() {
+	r := e.Pace().Rate
+	if r <= 0 {
+		e.limiter.SetLimit(rate.Inf)
+		return
+	}
+	e.limiter.SetBurst(4 * e.opts.Workers)
+	e.limiter.SetLimit(rate.Limit(r / float64(e.engines.Load())))
 }
 
 // Pace returns the rate, quotas and quiet hours in force.
@@ -576,15 +630,27 @@ func (e *Engine) window(ctx context.Context, now time.Time) (until time.Time, al
 	return e.quotas(ctx, now)
 }
 
-// quotas is window without the quiet hours.
+// quotas is window without the quiet hours. The quotas are the relay's, over
+// every daemon: what was sent and what is in flight are both counted from
+// the ledger, which all share, so that engines claiming at the same moment
+// pass a quota by one claim each (4 per worker) at most.
 func (e *Engine) quotas(ctx context.Context, now time.Time) (until time.Time, allowed int, why string, err error) {
 	allowed = math.MaxInt
-	inflight := int(e.inflight.Load())
+	pace := e.Pace()
+	if pace.HourlyQuota <= 0 && pace.DailyQuota <= 0 {
+		return until, allowed, "", nil
+	}
+	// In flight before sent: a row recorded between the two counts is
+	// counted twice, never missed.
+	inflight, err := e.st.InFlight(ctx)
+	if err != nil {
+		return time.Time{}, 0, "", err
+	}
 	for _, w := range []struct {
 		quota int
 		span  time.Duration
 		name  string
-	}{{e.Pace().HourlyQuota, time.Hour, "hourly quota"}, {e.Pace().DailyQuota, 24 * time.Hour, "daily quota"}} {
+	}{{pace.HourlyQuota, time.Hour, "hourly quota"}, {pace.DailyQuota, 24 * time.Hour, "daily quota"}} {
 		if w.quota <= 0 {
 			continue
 		}
@@ -627,7 +693,7 @@ const maxDeadStreak = 20
 func (r *run) send(ctx context.Context, d *store.Delivery) store.Result {
 	m := r.comp.Message(d)
 	rcpt, err := r.e.sender.Send(ctx, m)
-	res := store.Result{DeliveryID: d.ID, At: time.Now(), MessageID: m.MessageID}
+	res := store.Result{DeliveryID: d.ID, At: time.Now(), MessageID: m.MessageID, ClaimedBy: d.ClaimedBy}
 	if err == nil {
 		r.relayFails.Store(0)
 		r.deadStreak.Store(0)
@@ -732,7 +798,6 @@ func (r *run) record(results <-chan store.Result) {
 			r.log.Error("recording outcomes; the rows stay in flight and will be sent again", slog.Int("count", len(batch)), slog.Any("err", err))
 		}
 		r.pending.Add(-int64(len(batch)))
-		r.e.inflight.Add(-int64(len(batch)))
 		batch = batch[:0]
 	}
 	for {

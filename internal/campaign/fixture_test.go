@@ -15,6 +15,7 @@ import (
 	"bulletin/internal/links"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 	"bulletin/internal/token"
 )
 
@@ -23,14 +24,17 @@ const examplePath = "../../docs/examples/2020-edition-10-ans/edition.md"
 // fixture is a store in a temporary folder with a list of subscribers, the
 // example edition, and a draft campaign to the list.
 type fixture struct {
-	t       testing.TB
-	ctx     context.Context
-	dir     string
-	st      *store.Storage
-	content *Content
-	list    *store.List
-	c       *store.Campaign
-	emails  []string // the active subscribers, in order
+	t   testing.TB
+	ctx context.Context
+	dir string
+	// location is the store's, for store.Open: a file in dir, or a
+	// PostgreSQL database when BULLETIN_TEST_STORE=postgres (pgtest).
+	location string
+	st       *store.Storage
+	content  *Content
+	list     *store.List
+	c        *store.Campaign
+	emails   []string // the active subscribers, in order
 }
 
 // newFixture makes n active subscribers r0000@example.net… on "Partenaires".
@@ -38,12 +42,16 @@ func newFixture(t testing.TB, n int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "bulletin.db"))
+	location := filepath.Join(dir, "bulletin.db")
+	if pgtest.Postgres() {
+		location = pgtest.DSN(t)
+	}
+	st, err := store.Open(ctx, location)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{t: t, ctx: ctx, dir: dir, st: st}
+	f := &fixture{t: t, ctx: ctx, dir: dir, location: location, st: st}
 	f.addSubscribers("Partenaires", 0, n, "")
 	if f.list, err = st.ListByName(ctx, "Partenaires"); err != nil {
 		t.Fatal(err)
@@ -104,7 +112,11 @@ func (f *fixture) addSubscribers(list string, first, count int, st store.Status)
 	}
 }
 
-func (f *fixture) engine(s Sender, opts Options) *Engine {
+func (f *fixture) engine(s Sender, opts Options) *Engine { return f.engineOn(f.st, s, opts) }
+
+// engineOn is engine on another handle of the fixture's store: another
+// daemon's (see openAgain).
+func (f *fixture) engineOn(st *store.Storage, s Sender, opts Options) *Engine {
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 10 * time.Millisecond
 	}
@@ -118,7 +130,18 @@ func (f *fixture) engine(s Sender, opts Options) *Engine {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	return NewEngine(f.st, s, f.content, opts, log)
+	return NewEngine(st, s, f.content, opts, log)
+}
+
+// openAgain opens the fixture's store again, as another daemon would.
+func (f *fixture) openAgain() *store.Storage {
+	f.t.Helper()
+	st, err := store.Open(f.ctx, f.location)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // start moves the campaign to sending (fixing its recipients).

@@ -27,7 +27,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // (an edition stored before its checks existed, a campaign row by hand).
 func openStore(t *testing.T, dir string) *store.Storage {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(dir, "bulletin.db"))
+	st, err := store.Open(context.Background(), storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ func commands() []command {
 		listCommands(),
 		mailboxCommands(),
 		backupCommands(),
+		storeCommands(),
 		campaignCommands(),
 		reportCommands(),
 		editionCommands(),
@@ -77,7 +78,7 @@ func (e *env) store(ctx context.Context) (*store.Storage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.Open(ctx, cfg.Store.Path, store.WithSecret([]byte(cfg.Server.Secret)))
+	return store.Open(ctx, cfg.Store.Location(), store.WithSecret([]byte(cfg.Server.Secret)))
 }
 
 // withStore runs fn with the database open.

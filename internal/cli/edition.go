@@ -92,8 +92,9 @@ func editionCommands() []command {
 					}
 					// With a store, the lists the edition names are
 					// checked too; without one (a writer's laptop), not.
+					// A PostgreSQL store is always there.
 					var st *store.Storage
-					if _, err := os.Stat(cfg.Store.Path); err == nil {
+					if _, err := os.Stat(cfg.Store.Path); err == nil || cfg.Store.Driver == "postgres" {
 						if st, err = e.store(ctx); err != nil {
 							return err
 						}

@@ -118,7 +118,7 @@ func TestEditionNextAndCanonicalCheck(t *testing.T) {
 		}
 		writeFile(t, dir, filepath.Base(p), string(b))
 	}
-	cfg := "store:\n  path: " + filepath.Join(dir, "bulletin.db") + "\nserver:\n  public_url: https://lettre.example.org\n"
+	cfg := storeYAML(t, dir) + "server:\n  public_url: https://lettre.example.org\n"
 	writeFile(t, dir, "config.yaml", cfg)
 	next := filepath.Join(dir, "next.md")
 	if out, err := run(t, dir, "edition", "next", example, "--out", next); err != nil || !strings.Contains(out, "2e trimestre 2020") {

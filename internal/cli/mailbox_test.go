@@ -79,10 +79,9 @@ func TestMailboxClassifyMissingFile(t *testing.T) {
 
 func TestMailboxEvents(t *testing.T) {
 	dir := setup(t)
-	dbPath := filepath.Join(dir, "bulletin.db")
 	cfgPath := filepath.Join(dir, "config.yaml")
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbPath)
+	st, err := store.Open(ctx, storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

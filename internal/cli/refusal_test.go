@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,8 +21,8 @@ func TestRelayRefusalsThroughTheCommands(t *testing.T) {
 		"filtre@example.net":  {Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "<filtre@example.net>: Recipient address rejected: refused by local policy"},
 	}}})
 	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", fmt.Sprintf("store:\n  path: %s\nsending:\n  from: MICS 34 <lettre@example.org>\n  rate: 0\n"+
-		"smtp:\n  host: %s\n  port: %d\n  tls: none\n  connections: 1\n  timeout: 10s\n", filepath.Join(dir, "bulletin.db"), srv.Host(), srv.Port()))
+	writeFile(t, dir, "config.yaml", storeYAML(t, dir)+fmt.Sprintf("sending:\n  from: MICS 34 <lettre@example.org>\n  rate: 0\n"+
+		"smtp:\n  host: %s\n  port: %d\n  tls: none\n  connections: 1\n  timeout: 10s\n", srv.Host(), srv.Port()))
 	csvFile := writeFile(t, dir, "abonnes.csv", "email\nanne@example.net\ninconnu@example.net\nfiltre@example.net\n")
 	edition := writeFile(t, dir, "lettre.md", goodEdition)
 	if out, err := run(t, dir, "import", "--create-list", "--list", "Partenaires", csvFile); err != nil {

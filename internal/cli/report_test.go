@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +15,7 @@ import (
 func reportFixture(t *testing.T, dir string) *reporttest.Fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(dir, "bulletin.db"))
+	st, err := store.Open(ctx, storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

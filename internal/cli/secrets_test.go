@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -11,7 +10,7 @@ import (
 // connect say which password they miss (issue 13).
 func TestOfflineCommandsNeedNoSecrets(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", "store:\n  path: "+filepath.Join(dir, "bulletin.db")+"\n"+
+	writeFile(t, dir, "config.yaml", storeYAML(t, dir)+
 		"smtp:\n  host: 127.0.0.1\n  port: 1\n  username: lettre\n"+
 		"imap:\n  host: 127.0.0.1\n  port: 1\n  username: bounces\n")
 	edition := writeFile(t, dir, "lettre.md", goodEdition)

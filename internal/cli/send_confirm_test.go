@@ -17,7 +17,7 @@ func setupOutbox(t *testing.T) (dir, outbox string) {
 	t.Helper()
 	dir = t.TempDir()
 	outbox = filepath.Join(dir, "outbox")
-	cfg := "store:\n  path: " + filepath.Join(dir, "bulletin.db") + "\nsending:\n  outbox_dir: " + outbox + "\n"
+	cfg := storeYAML(t, dir) + "sending:\n  outbox_dir: " + outbox + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestCampaignSendConfirmsAndOutboxWording(t *testing.T) {
 	if _, err := run(t, dir, "import", csv, "--list", "Partenaires", "--create-list"); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "bulletin.db"))
+	st, err := store.Open(context.Background(), storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,7 @@ func TestServeDemoOnATakenPort(t *testing.T) {
 	}
 	defer taken.Close()
 	dir := t.TempDir()
-	db := filepath.Join(dir, "bulletin.db")
-	cfg := "server:\n  listen: " + taken.Addr().String() + "\nstore:\n  path: " + db + "\nsending:\n  outbox_dir: " + filepath.Join(dir, "outbox") + "\n"
+	cfg := "server:\n  listen: " + taken.Addr().String() + "\n" + storeYAML(t, dir) + "sending:\n  outbox_dir: " + filepath.Join(dir, "outbox") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +33,7 @@ func TestServeDemoOnATakenPort(t *testing.T) {
 	if err == nil || !errors.Is(err, syscall.EADDRINUSE) || !strings.Contains(err.Error(), "server.listen") {
 		t.Fatalf("serve --demo on a taken port = %v, want server.listen: address already in use", err)
 	}
-	st, err := store.Open(context.Background(), db)
+	st, err := store.Open(context.Background(), storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

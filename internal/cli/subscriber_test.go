@@ -20,12 +20,13 @@ func TestSubscriberEraseKeyedAndOutbox(t *testing.T) {
 	dir := t.TempDir()
 	const secret = "the server secret, thirty-two chars or more"
 	box := filepath.Join(dir, "outbox")
-	cfg := "store:\n  path: " + filepath.Join(dir, "bulletin.db") + "\nserver:\n  secret: " + secret +
+	cfg := storeYAML(t, dir) + "server:\n  secret: " + secret +
 		"\nsending:\n  outbox_dir: " + box + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, filepath.Join(dir, "bulletin.db"), store.WithSecret([]byte(secret)))
+	location := storeLocation(t, dir)
+	st, err := store.Open(ctx, location, store.WithSecret([]byte(secret)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +53,10 @@ func TestSubscriberEraseKeyedAndOutbox(t *testing.T) {
 	if len(left) != 1 {
 		t.Errorf("%d outbox files left, want 1 (the other reader's)", len(left))
 	}
-	if _, err := store.Open(ctx, filepath.Join(dir, "bulletin.db")); !errors.Is(err, store.ErrErasureKey) {
+	if _, err := store.Open(ctx, location); !errors.Is(err, store.ErrErasureKey) {
 		t.Errorf("Open without the server secret after the erasure = %v, want ErrErasureKey", err)
 	}
-	st, err = store.Open(ctx, filepath.Join(dir, "bulletin.db"), store.WithSecret([]byte(secret)))
+	st, err = store.Open(ctx, location, store.WithSecret([]byte(secret)))
 	if err != nil {
 		t.Fatal(err)
 	}

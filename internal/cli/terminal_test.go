@@ -33,10 +33,9 @@ func TestPrintable(t *testing.T) {
 // is escaped and reads back unchanged.
 func TestEventsPrintNoEscapes(t *testing.T) {
 	dir := setup(t)
-	dbPath := filepath.Join(dir, "bulletin.db")
 	cfgPath := filepath.Join(dir, "config.yaml")
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbPath)
+	st, err := store.Open(ctx, storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

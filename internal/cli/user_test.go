@@ -53,7 +53,7 @@ func TestUserCommands(t *testing.T) {
 	if _, err := run(t, dir, "user", "passwd", "ed@example.org", "--password-file", newPw); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "bulletin.db"))
+	st, err := store.Open(context.Background(), storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestTokenCommands(t *testing.T) {
 	if _, err := run(t, dir, "token", "revoke", "site web"); err == nil {
 		t.Error("revoking twice succeeded")
 	}
-	st, err := store.Open(context.Background(), filepath.Join(dir, "bulletin.db"))
+	st, err := store.Open(context.Background(), storeLocation(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}

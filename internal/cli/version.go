@@ -27,11 +27,11 @@ func versionCommands() []command {
 				}
 				// Read-only, not store.Open: looking at the version before an
 				// upgrade must not run the upgrade's migrations.
-				lvl, err := store.ReadSchemaLevel(ctx, cfg.Store.Path)
+				lvl, err := store.ReadSchemaLevel(ctx, cfg.Store.Location())
 				if err != nil {
 					return err
 				}
-				printSchema(e.stdout, cfg.Store.Path, lvl)
+				printSchema(e.stdout, lvl)
 				return nil
 			}
 		},
@@ -76,7 +76,8 @@ func printVersion(w io.Writer, info *debug.BuildInfo) {
 }
 
 // printSchema prints the schema level, and what the next start will do.
-func printSchema(w io.Writer, path string, lvl store.SchemaLevel) {
+func printSchema(w io.Writer, lvl store.SchemaLevel) {
+	path := lvl.Database
 	fmt.Fprintf(w, "schema: this binary knows migrations up to %d (%s)\n", lvl.Known, lvl.KnownName)
 	switch {
 	case lvl.Applied == 0:

@@ -14,7 +14,7 @@ import (
 )
 
 func TestVersion(t *testing.T) {
-	dir := setup(t)
+	dir := setupSQLite(t) // the test edits the file by hand
 	db := filepath.Join(dir, "bulletin.db")
 	// Before the first start: no database, and looking creates none.
 	out, err := run(t, dir, "version")

@@ -38,7 +38,24 @@ type Server struct {
 
 // Store is where the data lives.
 type Store struct {
+	// Driver is "sqlite" (the default: the file Path) or "postgres" (the
+	// database DSN names, which several daemons may share).
+	Driver string `yaml:"driver"`
+	// Path is the SQLite file; with PostgreSQL, its folder still holds this
+	// daemon's local files (imports under way, edition media).
 	Path string `yaml:"path"`
+	// DSN is the PostgreSQL connection string (postgres://...); its
+	// password is best given in BULLETIN_STORE_DSN.
+	DSN string `yaml:"dsn"`
+}
+
+// Location is what store.Open takes: the SQLite file, or the PostgreSQL
+// connection string.
+func (s Store) Location() string {
+	if s.Driver == "postgres" {
+		return s.DSN
+	}
+	return s.Path
 }
 
 // Organisation is what readers see of the sender: footer, pages, colours.
@@ -153,7 +170,7 @@ func Default() Config {
 			SessionTTL:      12 * time.Hour,
 			ShutdownTimeout: 30 * time.Second,
 		},
-		Store: Store{Path: "data/bulletin.db"},
+		Store: Store{Driver: "sqlite", Path: "data/bulletin.db"},
 		Organisation: Organisation{
 			Name:     "Bulletin",
 			Colour:   "#1d4e89",

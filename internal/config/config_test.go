@@ -146,6 +146,49 @@ func TestSecretsOnlyWhenConnecting(t *testing.T) {
 	}
 }
 
+// store.driver and store.dsn: PostgreSQL needs a postgres:// URL, whose
+// password comes from the environment only, and no error shows the value.
+func TestStoreDriverAndDSN(t *testing.T) {
+	const secret = "s3cret-pw"
+	for _, tt := range []struct {
+		name string
+		src  string
+		env  []string
+		want string // the error must contain this; "" for none
+	}{
+		{"unknown driver", "store:\n  driver: mysql\n", nil, `:2: store.driver: "mysql" is not one of sqlite, postgres`},
+		{"postgres without dsn", "store:\n  driver: postgres\n", nil, "default: store.dsn: required when store.driver is postgres"},
+		{"not a postgres URL", "store:\n  driver: postgres\n  dsn: mysql://u:" + secret + "@db/x\n", nil, ":3: store.dsn: expected a URL such as postgres://"},
+		{"unreadable URL", "store:\n  driver: postgres\n  dsn: \"postgres://u:" + secret + "@db:port/x\"\n", nil, ":3: store.dsn: expected a URL"},
+		{"password in the file", "store:\n  driver: postgres\n  dsn: postgres://u:" + secret + "@db/x\n", nil, ":3: store.dsn: holds a password: give this connection string in the environment variable BULLETIN_STORE_DSN"},
+		{"dsn without postgres", "store:\n  dsn: postgres://u@db/x\n", nil, `:2: store.dsn: set, but store.driver is "sqlite"`},
+		{"env dsn without postgres", "", []string{"BULLETIN_STORE_DSN=postgres://u@db/x"}, `environment BULLETIN_STORE_DSN: store.dsn: set, but store.driver is "sqlite"`},
+		{"password in the environment", "store:\n  driver: postgres\n", []string{"BULLETIN_STORE_DSN=postgres://u:" + secret + "@db/x"}, ""},
+		{"no password in the file", "store:\n  driver: postgres\n  dsn: postgresql://bulletin@db.example.org/bulletin?sslmode=require\n", nil, ""},
+		{"socket", "store:\n  driver: postgres\n  dsn: postgres:///bulletin?host=/run/postgresql\n", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(write(t, tt.src), tt.env)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Load = %v, want no error", err)
+			case tt.want == "":
+				if cfg.Store.Location() != cfg.Store.DSN || cfg.Store.DSN == "" {
+					t.Errorf("Location() = %q, want the DSN", cfg.Store.Location())
+				}
+			case err == nil || !strings.Contains(err.Error(), tt.want):
+				t.Errorf("Load error = %v, want it to contain %q", err, tt.want)
+			case strings.Contains(err.Error(), secret):
+				t.Errorf("Load error = %v: it shows the password", err)
+			}
+		})
+	}
+	cfg, err := Load(write(t, ""), nil)
+	if err != nil || cfg.Store.Location() != cfg.Store.Path {
+		t.Errorf("default Location() = %q, %v; want store.path", cfg.Store.Location(), err)
+	}
+}
+
 func TestPathsMustBeWhatTheyName(t *testing.T) {
 	dir := t.TempDir()
 	p := write(t, "store:\n  path: "+dir+"\n")

@@ -378,6 +378,8 @@ func (c *Config) checks() []func() error {
 			}
 			return nil
 		},
+		func() error { return oneOf("store.driver", c.Store.Driver, "sqlite", "postgres") },
+		c.checkDSN,
 		func() error {
 			if err := required("store.path", c.Store.Path); err != nil {
 				return err
@@ -528,6 +530,37 @@ func (c *Config) checks() []func() error {
 		func() error { return oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error") },
 		func() error { return oneOf("log.format", c.Log.Format, "text", "json") },
 	}
+}
+
+// checkDSN checks store.dsn against store.driver. The value itself is
+// never written in the error: it may hold a password.
+func (c *Config) checkDSN() error {
+	bad := func(format string, args ...any) error {
+		return &Error{Where: c.Where("store.dsn"), Key: "store.dsn", Msg: fmt.Sprintf(format, args...)}
+	}
+	dsn := c.Store.DSN
+	if c.Store.Driver != "postgres" {
+		// Daemons that were meant to share one PostgreSQL database would
+		// each run on a SQLite file of their own, without a word.
+		if dsn != "" {
+			return bad("set, but store.driver is %q: set store.driver to postgres, or remove store.dsn", c.Store.Driver)
+		}
+		return nil
+	}
+	if dsn == "" {
+		return bad("required when store.driver is postgres: a URL such as postgres://bulletin@db.example.org/bulletin, best given in BULLETIN_STORE_DSN")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return bad("expected a URL such as postgres://bulletin@db.example.org/bulletin (the value is not shown: it may hold a password)")
+	}
+	// config.yaml is read by many and often kept in version control; the
+	// environment is where passwords go, as for smtp.password.
+	if _, ok := u.User.Password(); ok && c.EnvVar("store.dsn") == "" {
+		return bad("holds a password: give this connection string in the environment variable BULLETIN_STORE_DSN instead " +
+			"(or the password alone in PGPASSWORD or ~/.pgpass), so that the configuration file holds no secret")
+	}
+	return nil
 }
 
 // SummaryTo returns the admins' addresses for campaign summaries.

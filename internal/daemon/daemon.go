@@ -81,7 +81,7 @@ func Serve(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	mbox.start(ctx)
+	mbox.start(ctx, snd.engine.Options().Owner) // the engine's name for this daemon in the store's leases
 	intake := startIntake(ctx, st, log)
 	log.Info("bulletin is running", slog.String("web", "http://"+ln.Addr().String()), slog.String("public_url", cfg.Server.PublicURL))
 	served := make(chan error, 1)

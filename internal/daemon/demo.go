@@ -34,7 +34,11 @@ func Demo(ctx context.Context, cfg *config.Config, st *store.Storage, log *slog.
 		return err
 	}
 	if len(existing) > 0 {
-		log.Info("demo: the database already has campaigns; nothing added", slog.String("database", cfg.Store.Path))
+		where := cfg.Store.Path
+		if cfg.Store.Driver == "postgres" {
+			where = "PostgreSQL (store.dsn)" // the connection string may hold a password
+		}
+		log.Info("demo: the database already has campaigns; nothing added", slog.String("database", where))
 		return nil
 	}
 	f, err := os.Open(DemoSubscribers)

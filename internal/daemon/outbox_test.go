@@ -10,6 +10,7 @@ import (
 
 	"bulletin/internal/config"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 )
 
 // outboxDaemon is what `serve` works with, on a fresh store in a temporary
@@ -30,8 +31,11 @@ func newOutboxDaemon(t *testing.T) *outboxDaemon {
 	dir := t.TempDir()
 	d := &outboxDaemon{cfg: config.Default(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	d.cfg.Store.Path = filepath.Join(dir, "bulletin.db")
+	if pgtest.Postgres() {
+		d.cfg.Store.Driver, d.cfg.Store.DSN = "postgres", pgtest.DSN(t)
+	}
 	d.cfg.Sending.OutboxDir = filepath.Join(dir, "outbox")
-	st, err := store.Open(context.Background(), d.cfg.Store.Path)
+	st, err := store.Open(context.Background(), d.cfg.Store.Location())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"bulletin/internal/outgoing"
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 )
 
 type recordingMailer struct {
@@ -39,7 +39,7 @@ func (m *recordingMailer) count() int {
 func TestSummariesBesideTheDaemon(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "bulletin.db"))
+	st, err := store.Open(ctx, pgtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package report_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +16,7 @@ import (
 	"bulletin/internal/report"
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 )
 
 var paris = mustLoad("Europe/Paris")
@@ -28,15 +29,20 @@ func mustLoad(name string) *time.Location {
 	return loc
 }
 
+// The report's tests run twice: on SQLite, then on PostgreSQL.
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
+
+// openStore opens a new store, a SQLite file or a PostgreSQL database
+// (pgtest.Location), and returns it with its location.
 func openStore(t testing.TB) (*store.Storage, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
-	st, err := store.Open(context.Background(), path)
+	location := pgtest.Location(t)
+	st, err := store.Open(context.Background(), location)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st, path
+	return st, location
 }
 
 func TestForCampaign(t *testing.T) {
@@ -362,13 +368,13 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestListsFromSimulation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, path := openStore(t)
+	st, location := openStore(t)
 	now := time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
 	var sends []time.Time
 	for _, m := range []time.Month{1, 4, 7, 10} {
 		sends = append(sends, time.Date(2026, m, 15, 8, 0, 0, 0, time.UTC))
 	}
-	sim, err := reporttest.Simulate(ctx, st, path, reporttest.SimOptions{Subscribers: 400, Arrivals: 40,
+	sim, err := reporttest.Simulate(ctx, st, location, reporttest.SimOptions{Subscribers: 400, Arrivals: 40,
 		Start: time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC), Campaigns: sends, Now: now, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
@@ -420,7 +426,7 @@ func TestListsFromSimulation(t *testing.T) {
 // and the first page of the addresses to look at.
 func BenchmarkCampaignReport(b *testing.B) {
 	ctx := context.Background()
-	st, sim, err := reporttest.Campaign100k(ctx, filepath.Join(b.TempDir(), "bulletin.db"))
+	st, sim, err := reporttest.Campaign100k(ctx, pgtest.Location(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"bulletin/internal/campaign"
 	"bulletin/internal/i18n"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 )
 
 var paris, _ = time.LoadLocation("Europe/Paris")
@@ -21,7 +21,7 @@ var paris, _ = time.LoadLocation("Europe/Paris")
 func setup(t *testing.T) (*store.Storage, *store.Campaign, string) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
+	path := pgtest.Location(t) // a file, or a PostgreSQL database with BULLETIN_TEST_STORE=postgres
 	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

@@ -101,6 +101,7 @@ type Server struct {
 	msgs     []Message
 	count    int
 	received map[string]int // accepted messages per recipient
+	byHELO   map[string]int // accepted messages per EHLO name
 	attempts map[string]int // RCPT TO attempts per recipient
 	conns    int
 	connNo   map[string]int // connection number by client address
@@ -125,6 +126,7 @@ func New(opts Options) (*Server, error) {
 		opts:     opts,
 		done:     make(chan struct{}),
 		received: make(map[string]int),
+		byHELO:   make(map[string]int),
 		attempts: make(map[string]int),
 		connNo:   make(map[string]int),
 	}
@@ -239,6 +241,15 @@ func (s *Server) Received(rcpt string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.received[strings.ToLower(rcpt)]
+}
+
+// CountFrom returns how many messages were accepted from clients that
+// gave helo in EHLO (or HELO): which of several senders sent what, in
+// Discard mode too.
+func (s *Server) CountFrom(helo string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byHELO[strings.ToLower(helo)]
 }
 
 // Attempts returns how many RCPT TO commands named rcpt, accepted or not.
@@ -446,6 +457,7 @@ func (ss *session) Data(r io.Reader) error {
 	s.queueSeq++
 	qid := fmt.Sprintf("Q%07X", s.queueSeq)
 	s.count++
+	s.byHELO[strings.ToLower(ss.c.Hostname())]++
 	for _, rcpt := range ss.to {
 		s.received[strings.ToLower(rcpt)]++
 	}

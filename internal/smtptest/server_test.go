@@ -55,6 +55,29 @@ func TestRecordsAndCounts(t *testing.T) {
 	}
 }
 
+// Several senders on one server are told apart by their EHLO name.
+func TestCountFrom(t *testing.T) {
+	s := Start(t, Options{Discard: true})
+	for i, helo := range []string{"one.test", "Two.test", "two.test"} {
+		c, err := smtp.Dial(s.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Hello(helo); err != nil {
+			t.Fatal(err)
+		}
+		for range i + 1 {
+			if err := send(c, "a@example.org", "b@example.net"); err != nil {
+				t.Fatalf("send = %v", err)
+			}
+		}
+		c.Close()
+	}
+	if one, two, other := s.CountFrom("one.test"), s.CountFrom("TWO.test"), s.CountFrom("localhost"); one != 1 || two != 5 || other != 0 {
+		t.Errorf("CountFrom one.test, TWO.test, localhost = %d, %d, %d; want 1, 5, 0", one, two, other)
+	}
+}
+
 func TestFailFirstAndSetFaults(t *testing.T) {
 	s := Start(t, Options{Faults: Faults{FailFirst: 2}})
 	c, err := smtp.Dial(s.Addr)

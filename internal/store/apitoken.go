@@ -51,16 +51,13 @@ func (s *Storage) CreateAPIToken(ctx context.Context, name string, role Role) (s
 	}
 	secret := APITokenPrefix + newSecret(32)
 	t := &APIToken{UUID: uuid.New(), Name: name, Role: role, Prefix: secret[:len(APITokenPrefix)+6], CreatedAt: now()}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (uuid, name, role, token_hash, prefix, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, t.UUID.String(), t.Name, t.Role, secretHash(secret), t.Prefix, t.CreatedAt)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO api_tokens (uuid, name, role, token_hash, prefix, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, t.UUID.String(), t.Name, t.Role, secretHash(secret), t.Prefix, t.CreatedAt).Scan(&t.ID)
 	if isUnique(err) {
 		return "", nil, ErrDuplicate
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("store: create token: %w", err)
-	}
-	if t.ID, err = res.LastInsertId(); err != nil {
-		return "", nil, err
 	}
 	return secret, t, nil
 }

@@ -56,10 +56,6 @@ type Campaign struct {
 	// ListIDs are the lists it goes to; Lists their names, filled when read.
 	ListIDs []int64
 	Lists   []string
-	// LeaseOwner is the engine sending it and LeaseUntil when its lease
-	// ends unless renewed; "" and zero when no engine holds it.
-	LeaseOwner string
-	LeaseUntil time.Time
 }
 
 // CreateCampaign creates a draft campaign and records its first transition.
@@ -70,17 +66,14 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		t := now()
 		c.UUID, c.State, c.CreatedAt, c.UpdatedAt = uuid.New(), Draft, t, t
-		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (uuid, name, edition_id, subject, from_addr, reply_to,
-			filter, track, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.UUID.String(), c.Name, c.EditionID, c.Subject, c.From, c.ReplyTo, c.Filter, c.Track, c.State, t, t)
+		err := tx.QueryRowContext(ctx, `INSERT INTO campaigns (uuid, name, edition_id, subject, from_addr, reply_to,
+			filter, track, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.UUID.String(), c.Name, c.EditionID, c.Subject, c.From, c.ReplyTo, c.Filter, c.Track, c.State, t, t).Scan(&c.ID)
 		if err != nil {
 			return err
 		}
-		if c.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
 		for _, l := range c.ListIDs {
-			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO campaign_lists (campaign_id, list_id) VALUES (?, ?)", c.ID, l); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaign_lists (campaign_id, list_id) VALUES (?, ?) ON CONFLICT DO NOTHING", c.ID, l); err != nil {
 				return err
 			}
 		}
@@ -97,24 +90,25 @@ func (s *Storage) CreateCampaign(ctx context.Context, c *Campaign) error {
 }
 
 const campaignColumns = `c.id, c.uuid, c.name, c.edition_id, e.slug, c.subject, c.from_addr, c.reply_to, c.filter, c.track,
-	c.state, c.state_reason, c.state_reason_code, c.state_reason_params, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at, c.lease_owner, c.lease_until,
-	(SELECT group_concat(l.id || ':' || l.name, char(10)) FROM campaign_lists cl JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = c.id)`
+	c.state, c.state_reason, c.state_reason_code, c.state_reason_params, c.send_at, c.started_at, c.finished_at, c.created_at, c.updated_at,
+	(SELECT string_agg(l.id || ':' || l.name, '
+') FROM campaign_lists cl JOIN lists l ON l.id = cl.list_id WHERE cl.campaign_id = c.id)`
 
 const campaignFrom = " FROM campaigns c JOIN editions e ON e.id = c.edition_id "
 
 func scanCampaign(row scanner) (*Campaign, error) {
 	var (
-		c                                 Campaign
-		sendAt, started, finished, leased sql.NullTime
-		lists                             sql.NullString
-		reasonCode, reasonParams          string
+		c                         Campaign
+		sendAt, started, finished sql.NullTime
+		lists                     sql.NullString
+		reasonCode, reasonParams  string
 	)
 	err := row.Scan(&c.ID, &c.UUID, &c.Name, &c.EditionID, &c.EditionSlug, &c.Subject, &c.From, &c.ReplyTo, &c.Filter, &c.Track,
-		&c.State, &c.StateReason, &reasonCode, &reasonParams, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &c.LeaseOwner, &leased, &lists)
+		&c.State, &c.StateReason, &reasonCode, &reasonParams, &sendAt, &started, &finished, &c.CreatedAt, &c.UpdatedAt, &lists)
 	if err != nil {
 		return nil, err
 	}
-	c.SendAt, c.StartedAt, c.FinishedAt, c.LeaseUntil = sendAt.Time, started.Time, finished.Time, leased.Time
+	c.SendAt, c.StartedAt, c.FinishedAt = sendAt.Time, started.Time, finished.Time
 	c.Reason = i18n.Stored(reasonCode, reasonParams, c.StateReason)
 	for _, l := range strings.Split(lists.String, "\n") {
 		id, name, ok := strings.Cut(l, ":")
@@ -190,10 +184,10 @@ func (s *Storage) Campaigns(ctx context.Context) ([]*Campaign, error) {
 	return s.campaigns(ctx, "ORDER BY c.created_at DESC, c.id DESC")
 }
 
-// CampaignsToSend returns the campaigns in state sending whose lease is free
-// or has expired at t: the ones an engine may take.
-func (s *Storage) CampaignsToSend(ctx context.Context, t time.Time) ([]*Campaign, error) {
-	return s.campaigns(ctx, "WHERE c.state = 'sending' AND (c.lease_owner = '' OR c.lease_until IS NULL OR c.lease_until < ?) ORDER BY c.id", t.UTC())
+// CampaignsToSend returns the campaigns in state sending: every engine
+// takes part in each (see AcquireLease).
+func (s *Storage) CampaignsToSend(ctx context.Context) ([]*Campaign, error) {
+	return s.campaigns(ctx, "WHERE c.state = 'sending' ORDER BY c.id")
 }
 
 // DueCampaigns returns the scheduled campaigns whose send time is at or
@@ -253,7 +247,7 @@ func (s *Storage) UpdateCampaign(ctx context.Context, c *Campaign) error {
 			return err
 		}
 		for _, l := range c.ListIDs {
-			if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO campaign_lists (campaign_id, list_id) VALUES (?, ?)", c.ID, l); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO campaign_lists (campaign_id, list_id) VALUES (?, ?) ON CONFLICT DO NOTHING", c.ID, l); err != nil {
 				return err
 			}
 		}
@@ -317,8 +311,8 @@ type Transition struct {
 	Reason     i18n.Message // shown with the state (state_reason): why it is paused or failed
 	// SendAt is the send time, when To is Scheduled.
 	SendAt time.Time
-	// LeaseOwner, when set, requires the campaign's lease to be held by
-	// this owner: an engine ends or pauses only what it is sending.
+	// LeaseOwner, when set, requires this engine to hold a lease on the
+	// campaign: an engine ends or pauses only what it is sending.
 	LeaseOwner string
 	// Filter narrows the recipients when the campaign starts (To is
 	// Sending and its recipients are not fixed yet).
@@ -343,11 +337,9 @@ type Transition struct {
 func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (CampaignState, error) {
 	var cur CampaignState
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var owner string
-		var until sql.NullTime
 		var started sql.NullTime
-		err := tx.QueryRowContext(ctx, "SELECT state, lease_owner, lease_until, started_at FROM campaigns WHERE id = ?", tr.CampaignID).
-			Scan(&cur, &owner, &until, &started)
+		err := tx.QueryRowContext(ctx, "SELECT state, started_at FROM campaigns WHERE id = ?", tr.CampaignID).
+			Scan(&cur, &started)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -358,7 +350,15 @@ func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (Campai
 		for _, f := range tr.From {
 			ok = ok || f == cur
 		}
-		if !ok || tr.LeaseOwner != "" && owner != tr.LeaseOwner {
+		if ok && tr.LeaseOwner != "" {
+			var held int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaign_leases WHERE campaign_id = ? AND owner = ?",
+				tr.CampaignID, tr.LeaseOwner).Scan(&held); err != nil {
+				return err
+			}
+			ok = held > 0
+		}
+		if !ok {
 			return &StateError{Current: cur, To: tr.To}
 		}
 		t := now()
@@ -389,17 +389,16 @@ func (s *Storage) TransitionCampaign(ctx context.Context, tr Transition) (Campai
 		case tr.To == Sending && !started.Valid:
 			return fixRecipients(ctx, tx, tr.CampaignID, tr.Filter, t)
 		case tr.To == Cancelled || tr.To == Failed:
-			// Rows in flight belong to a live engine, which records their
-			// outcome; after a crash (no live lease) nobody will.
-			q := "UPDATE deliveries SET state = 'skipped', skip_reason = ?, updated_at = ? WHERE campaign_id = ? AND (state = 'queued'"
-			if owner == "" || !until.Valid || until.Time.Before(t) {
-				q += " OR state = 'sending'"
-			}
+			// Rows in flight of a live engine are its own to record; those
+			// of an engine whose lease has expired (a crash) nobody will.
 			reason := "cancelled"
 			if tr.To == Failed {
 				reason = "campaign-failed"
 			}
-			_, err := tx.ExecContext(ctx, q+")", reason, t, tr.CampaignID)
+			_, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'skipped', skip_reason = ?, updated_at = ?
+				WHERE campaign_id = ? AND (state = 'queued' OR state = 'sending' AND NOT EXISTS (SELECT 1 FROM campaign_leases l
+					WHERE l.campaign_id = deliveries.campaign_id AND l.owner = deliveries.claimed_by AND l.expires_at >= ?))`,
+				reason, t, tr.CampaignID, t)
 			return err
 		}
 		return nil
@@ -423,7 +422,7 @@ func fixRecipients(ctx context.Context, tx *sql.Tx, campaignID int64, filter []A
 	q := cand + `
 	INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, skip_reason, created_at, updated_at)
 	SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-' ||
-			substr('89ab', 1 + abs(random() % 4), 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12),
+			substr('89ab', instr('0123456789abcdef', substr(h, 13, 1)) % 4 + 1, 1) || substr(h, 18, 3) || '-' || substr(h, 21, 12),
 		?, sid, email,
 		CASE WHEN status = 'active' AND on_list THEN 'queued' ELSE 'skipped' END,
 		CASE WHEN status != 'active' THEN status WHEN NOT on_list THEN 'left-list' ELSE '' END,
@@ -483,13 +482,20 @@ func candidates(campaignID int64, filter []AttrCond) (string, []any) {
 	return q, args
 }
 
-// AcquireLease makes owner the engine sending the campaign until until,
-// provided the campaign is sending and no other engine holds a live lease.
-// It reports whether owner now holds it.
+// AcquireLease makes owner one of the engines sending the campaign, until
+// until unless renewed, provided the campaign is sending, and reports
+// whether it is. Several engines (several daemons on one database) send a
+// campaign together, each claiming deliveries of its own; the lease says
+// that this one is alive.
 func (s *Storage) AcquireLease(ctx context.Context, campaignID int64, owner string, until time.Time) (bool, error) {
-	t := now()
-	res, err := s.w.ExecContext(ctx, `UPDATE campaigns SET lease_owner = ?, lease_until = ? WHERE id = ? AND state = 'sending'
-		AND (lease_owner = '' OR lease_owner = ? OR lease_until IS NULL OR lease_until < ?)`, owner, until.UTC(), campaignID, owner, t)
+	if owner == "" {
+		return false, errors.New("store: acquire lease: no owner")
+	}
+	// SQLite wants a WHERE in INSERT … SELECT … ON CONFLICT, to tell the
+	// upsert's ON from a join's: this one has it.
+	res, err := s.w.ExecContext(ctx, `INSERT INTO campaign_leases (campaign_id, owner, expires_at)
+		SELECT id, ?, ? FROM campaigns WHERE id = ? AND state = 'sending'
+		ON CONFLICT (campaign_id, owner) DO UPDATE SET expires_at = excluded.expires_at`, owner, until.UTC(), campaignID)
 	if err != nil {
 		return false, fmt.Errorf("store: acquire lease: %w", err)
 	}
@@ -497,20 +503,22 @@ func (s *Storage) AcquireLease(ctx context.Context, campaignID int64, owner stri
 }
 
 // RenewLease extends owner's lease. It reports false when the lease is lost
-// or the campaign is no longer sending (paused or cancelled by someone):
-// the engine then stops taking new deliveries.
+// (another engine found it expired and sent its deliveries again) or the
+// campaign is no longer sending (paused or cancelled by someone): the
+// engine then stops taking new deliveries.
 func (s *Storage) RenewLease(ctx context.Context, campaignID int64, owner string, until time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, "UPDATE campaigns SET lease_until = ? WHERE id = ? AND lease_owner = ? AND state = 'sending'",
-		until.UTC(), campaignID, owner)
+	res, err := s.w.ExecContext(ctx, `UPDATE campaign_leases SET expires_at = ? WHERE campaign_id = ? AND owner = ?
+		AND (SELECT state FROM campaigns WHERE id = ?) = 'sending'`, until.UTC(), campaignID, owner, campaignID)
 	if err != nil {
 		return false, fmt.Errorf("store: renew lease: %w", err)
 	}
 	return oneRow(res) == nil, nil
 }
 
-// ReleaseLease gives up owner's lease, whatever the campaign's state.
+// ReleaseLease gives up owner's lease, whatever the campaign's state. What
+// it still had in flight is then anyone's to send again.
 func (s *Storage) ReleaseLease(ctx context.Context, campaignID int64, owner string) error {
-	_, err := s.w.ExecContext(ctx, "UPDATE campaigns SET lease_owner = '', lease_until = NULL WHERE id = ? AND lease_owner = ?", campaignID, owner)
+	_, err := s.w.ExecContext(ctx, "DELETE FROM campaign_leases WHERE campaign_id = ? AND owner = ?", campaignID, owner)
 	if err != nil {
 		return fmt.Errorf("store: release lease: %w", err)
 	}

@@ -92,45 +92,73 @@ func TestStartFixesLedgerWithUUIDs(t *testing.T) {
 	}
 }
 
+// Two engines hold leases on one campaign at once and claim rows of their
+// own; when one stops renewing, the other sends its rows again, counted as
+// possible duplicates, and its late results change nothing.
 func TestLeaseAndClaim(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	c := campaignWith(t, s, 5)
+	if _, err := s.ClaimDeliveries(ctx, c.ID, "a", 5, time.Now()); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("claim without a lease: %v, want ErrLeaseLost", err)
+	}
+	if ok, _ := s.AcquireLease(ctx, c.ID, "a", time.Now().Add(time.Minute)); ok {
+		t.Fatal("a took a lease on a draft campaign")
+	}
 	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Draft}, To: Sending, Cause: i18n.Text("t")})
 	now := time.Now()
 	if ok, _ := s.AcquireLease(ctx, c.ID, "a", now.Add(150*time.Millisecond)); !ok {
-		t.Fatal("a could not take a free lease")
+		t.Fatal("a could not take a lease")
 	}
-	if ok, _ := s.AcquireLease(ctx, c.ID, "b", now.Add(time.Minute)); ok {
-		t.Fatal("b took a live lease")
+	if ok, _ := s.AcquireLease(ctx, c.ID, "b", now.Add(time.Minute)); !ok {
+		t.Fatal("b could not take a lease beside a's")
 	}
-	if _, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, now); !errors.Is(err, ErrLeaseLost) {
-		t.Errorf("claim without the lease: %v, want ErrLeaseLost", err)
+	if n, err := s.LiveEngines(ctx, now); n != 2 || err != nil {
+		t.Errorf("LiveEngines = %d, %v; want 2", n, err)
 	}
 	ds, err := s.ClaimDeliveries(ctx, c.ID, "a", 2, now)
-	if err != nil || len(ds) != 2 || ds[0].Subscriber == nil {
+	if err != nil || len(ds) != 2 || ds[0].Subscriber == nil || ds[0].ClaimedBy != "a" {
 		t.Fatalf("claim: %d, %v", len(ds), err)
 	}
+	mine, err := s.ClaimDeliveries(ctx, c.ID, "b", 1, now)
+	if err != nil || len(mine) != 1 || mine[0].ID == ds[0].ID || mine[0].ID == ds[1].ID {
+		t.Fatalf("b's claim: %v, %v; want a row a did not claim", mine, err)
+	}
+	// While a's lease is live, its rows are its own.
+	if n, err := s.RecoverAbandoned(ctx, c.ID, "b"); n != 0 || err != nil {
+		t.Errorf("RecoverAbandoned while a lives = %d, %v; want 0", n, err)
+	}
 	time.Sleep(200 * time.Millisecond)
-	if ok, _ := s.AcquireLease(ctx, c.ID, "b", time.Now().Add(time.Minute)); !ok {
-		t.Fatal("b could not take an expired lease")
+	if n, err := s.RecoverAbandoned(ctx, c.ID, "b"); n != 2 || err != nil {
+		t.Errorf("RecoverAbandoned once a's lease expired = %d, %v; want a's 2 (not b's own)", n, err)
 	}
 	if ok, _ := s.RenewLease(ctx, c.ID, "a", time.Now().Add(time.Minute)); ok {
 		t.Error("a renewed a lease it lost")
 	}
-	n, err := s.RecoverInFlight(ctx, c.ID, "b")
-	if err != nil || n != 2 {
-		t.Errorf("RecoverInFlight = %d, %v; want 2", n, err)
+	if _, err := s.ClaimDeliveries(ctx, c.ID, "a", 5, time.Now()); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("claim by a presumed dead: %v, want ErrLeaseLost", err)
 	}
-	// a's late results change nothing: b owns those rows now.
-	s.RecordResults(ctx, []Result{{DeliveryID: ds[0].ID, Outcome: OutcomeSent, At: time.Now()}})
-	if cnt, _ := s.CampaignDeliveryCounts(ctx, c.ID); cnt.ByState[Queued] != 5 || cnt.Duplicates != 2 {
-		t.Errorf("counts %v, duplicates %d; want 5 queued, 2 duplicates", cnt.ByState, cnt.Duplicates)
+	// a's late result changes nothing, even once b claimed the row again:
+	// b's send is the one the ledger records.
+	again, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, time.Now())
+	if err != nil || len(again) != 4 {
+		t.Fatalf("b's second claim: %d, %v; want the 4 other rows", len(again), err)
 	}
-	// Pausing stops claims at once.
+	s.RecordResults(ctx, []Result{{DeliveryID: ds[0].ID, Outcome: OutcomeRetry, At: time.Now(), ClaimedBy: "a"}})
+	if cnt, _ := s.CampaignDeliveryCounts(ctx, c.ID); cnt.ByState[InFlight] != 5 || cnt.Duplicates != 2 {
+		t.Errorf("counts %v, duplicates %d; want 5 in flight, 2 duplicates", cnt.ByState, cnt.Duplicates)
+	}
+	// b restarting (same owner) takes back its own leftovers.
+	if n, err := s.RecoverInFlight(ctx, c.ID, "b"); n != 5 || err != nil {
+		t.Errorf("RecoverInFlight by b = %d, %v; want its 5", n, err)
+	}
+	// Pausing stops claims at once, and renewals.
 	s.TransitionCampaign(ctx, Transition{CampaignID: c.ID, From: []CampaignState{Sending}, To: Paused, Cause: i18n.Text("staff")})
 	if _, err := s.ClaimDeliveries(ctx, c.ID, "b", 5, time.Now()); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("claim of a paused campaign: %v", err)
+	}
+	if ok, _ := s.RenewLease(ctx, c.ID, "b", time.Now().Add(time.Minute)); ok {
+		t.Error("b renewed its lease on a paused campaign")
 	}
 }
 

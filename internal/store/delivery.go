@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,13 +44,16 @@ type Delivery struct {
 	MessageID      string
 	Duplicates     int
 	SentAt         time.Time
+	// ClaimedBy is the engine that marked it in flight (ClaimDeliveries).
+	ClaimedBy string
 
 	// Subscriber is filled by ClaimDeliveries: the recipient as it is now.
 	Subscriber *Subscriber
 }
 
-// ErrLeaseLost is returned to an engine that no longer holds the campaign's
-// lease, or whose campaign is no longer sending.
+// ErrLeaseLost is returned to an engine that holds no lease on the campaign
+// (it never took one, gave it up, or was presumed dead), or whose campaign
+// is no longer sending.
 var ErrLeaseLost = errors.New("campaign lease lost or campaign no longer sending")
 
 // ClaimDeliveries takes up to limit queued deliveries of a campaign that are
@@ -61,31 +65,42 @@ var ErrLeaseLost = errors.New("campaign lease lost or campaign no longer sending
 // 1). When every row of a batch is skipped so, it takes the next batch, so
 // that an empty result always means that nothing is due: the engine then
 // waits, and must not wait while readers who left mid-send stand before
-// those still to be sent. It fails with ErrLeaseLost unless owner holds the
-// campaign's lease and the campaign is sending. Unsubscribes waiting in
-// the intake are applied first, in the same transaction, so that a reader
-// whose unsubscribe was answered while the writer was busy is not mailed.
+// those still to be sent. It fails with ErrLeaseLost unless owner holds a
+// lease on the campaign (AcquireLease) and the campaign is sending.
+// Unsubscribes waiting in the intake are applied first, in the same
+// transaction, so that a reader whose unsubscribe was answered while the
+// writer was busy is not mailed.
+//
+// Several engines claim from one campaign at once: the rows are marked with
+// owner (claimed_by). On PostgreSQL the claim does not take the writer lock
+// but locks the rows it takes, passing over those another engine is taking
+// (SKIP LOCKED), so that daemons claim in parallel; on SQLite the single
+// writer makes each claim exclusive.
 func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner string, limit int, t time.Time) ([]*Delivery, error) {
 	pending, err := s.pendingIntake(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Delivery
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE id = ? AND lease_owner = ? AND state = 'sending'",
-			campaignID, owner).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
+	claim := func(tx *sql.Tx) error {
+		// The lease row is held (shared) until the claim commits, so that
+		// an engine presuming this one dead waits for the rows claimed
+		// here, and sends them again, rather than miss them.
+		var state CampaignState
+		err := tx.QueryRowContext(ctx, "SELECT c.state FROM campaign_leases l JOIN campaigns c ON c.id = l.campaign_id WHERE l.campaign_id = ? AND l.owner = ?"+
+			s.rowLock("FOR SHARE OF l"), campaignID, owner).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && state != Sending {
 			return ErrLeaseLost
+		}
+		if err != nil {
+			return err
 		}
 		if err := applyIntake(ctx, tx, pending); err != nil {
 			return err
 		}
 		t = t.UTC()
 		for {
-			batch, skipped, err := claimBatch(ctx, tx, campaignID, limit, t)
+			batch, skipped, err := claimBatch(ctx, tx, campaignID, limit, t, s.rowLock("FOR UPDATE OF d SKIP LOCKED"))
 			if err != nil {
 				return err
 			}
@@ -94,20 +109,26 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 				break
 			}
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = 'sending', email = ?, last_attempt_at = ?,
+		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = 'sending', claimed_by = ?, email = ?, last_attempt_at = ?,
 			first_attempt_at = coalesce(first_attempt_at, ?), updated_at = ? WHERE id = ?`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, d := range out {
-			if _, err := stmt.ExecContext(ctx, d.Email, t, t, t, d.ID); err != nil {
+			d.ClaimedBy = owner
+			if _, err := stmt.ExecContext(ctx, owner, d.Email, t, t, t, d.ID); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if len(pending) > 0 && s.postgres {
+		// Applying unsubscribes changes subscribers, as other writers do:
+		// that takes the writer lock, which is rare enough here.
+		claim = locked(ctx, claim)
+	}
+	if err := s.rowTx(ctx, claim); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			return nil, err
 		}
@@ -121,15 +142,16 @@ func (s *Storage) ClaimDeliveries(ctx context.Context, campaignID int64, owner s
 
 // claimBatch reads up to limit queued deliveries of a campaign due at t,
 // skips at once those whose recipient may no longer be mailed, and returns
-// the others, with how many it skipped.
-func claimBatch(ctx context.Context, tx *sql.Tx, campaignID int64, limit int, t time.Time) ([]*Delivery, int, error) {
+// the others, with how many it skipped. lock ends the query: the rows'
+// lock on PostgreSQL.
+func claimBatch(ctx context.Context, tx *sql.Tx, campaignID int64, limit int, t time.Time, lock string) ([]*Delivery, int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT d.id, d.uuid, d.email, d.attempts, d.first_attempt_at, d.duplicates,
 		s.id, s.uuid, s.email, s.first_name, s.last_name, s.organisation, s.attributes, s.status,
 		(SELECT count(*) FROM list_members m JOIN campaign_lists cl ON cl.list_id = m.list_id
 			WHERE cl.campaign_id = d.campaign_id AND m.subscriber_id = s.id AND m.status = 'subscribed')
 		FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.campaign_id = ? AND d.state = 'queued' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
-		ORDER BY d.id LIMIT ?`, campaignID, t, limit)
+		ORDER BY d.id LIMIT ?`+lock, campaignID, t, limit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -229,22 +251,35 @@ type Result struct {
 	// recipient judged like a bounce: recorded on the row, it acts on the
 	// subscriber in the same transaction. Nil for any other failure.
 	Refusal *Refusal
+	// ClaimedBy is the engine whose claim this is (Delivery.ClaimedBy): the
+	// outcome is recorded only while the row is still that engine's, so
+	// that an engine presumed dead, whose rows were sent again by another,
+	// does not overwrite the outcome of the new send. Tools that record
+	// rows they claimed themselves may leave it empty.
+	ClaimedBy string
 }
 
 // RecordResults writes the outcomes of deliveries in flight, in one
-// transaction. Only rows still in flight change: a row that a restarted
-// engine has meanwhile taken back is left to it. A row sent back to the
-// queue of a campaign cancelled meanwhile is skipped instead. A failure
-// with a Refusal acts on its subscriber in the same transaction (see
-// Refusal), so that the ledger and the suppression never disagree.
+// transaction. Only rows still in flight, and still claimed by the engine
+// that sent them (Result.ClaimedBy), change: a row that another engine has
+// meanwhile taken back is left to it. A row sent back to the queue of a
+// campaign cancelled meanwhile is skipped instead. A failure with a Refusal
+// acts on its subscriber in the same transaction (see Refusal), so that the
+// ledger and the suppression never disagree.
 func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 	if len(results) == 0 {
 		return nil
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	// The rows are the engine's own: on PostgreSQL the writer lock is only
+	// taken when a refusal changes a subscriber, as other writers do.
+	write := s.rowTx
+	if slices.ContainsFunc(results, func(r Result) bool { return r.Refusal != nil }) {
+		write = s.tx
+	}
+	err := write(ctx, func(tx *sql.Tx) error {
 		sent, err := tx.PrepareContext(ctx, `UPDATE deliveries SET state = ?, attempts = attempts + 1, sent_at = ?,
 			smtp_code = ?, enhanced_code = ?, reply = ?, message_id = ?, next_attempt_at = NULL, updated_at = ?,
-			refusal = ?, refusal_reason = ? WHERE id = ? AND state = 'sending'`)
+			refusal = ?, refusal_reason = ? WHERE id = ? AND state = 'sending' AND (claimed_by = ? OR ? = '')`)
 		if err != nil {
 			return err
 		}
@@ -254,7 +289,7 @@ func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 			skip_reason = CASE (SELECT state FROM campaigns WHERE id = deliveries.campaign_id) WHEN 'cancelled' THEN 'cancelled'
 				WHEN 'failed' THEN 'campaign-failed' ELSE '' END,
 			attempts = attempts + ?, smtp_code = ?, enhanced_code = ?, reply = ?, next_attempt_at = ?, updated_at = ?
-			WHERE id = ? AND state = 'sending'`)
+			WHERE id = ? AND state = 'sending' AND (claimed_by = ? OR ? = '')`)
 		if err != nil {
 			return err
 		}
@@ -263,7 +298,7 @@ func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 			at := r.At.UTC()
 			switch r.Outcome {
 			case OutcomeSent:
-				_, err = sent.ExecContext(ctx, Delivered, at, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, "", "", r.DeliveryID)
+				_, err = sent.ExecContext(ctx, Delivered, at, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, "", "", r.DeliveryID, r.ClaimedBy, r.ClaimedBy)
 			case OutcomeFailed:
 				err = recordFailure(ctx, tx, sent, r, at)
 			case OutcomeRetry, OutcomeRequeue:
@@ -271,7 +306,7 @@ func (s *Storage) RecordResults(ctx context.Context, results []Result) error {
 				if r.Outcome == OutcomeRequeue {
 					attempt = 0
 				}
-				_, err = again.ExecContext(ctx, attempt, r.SMTPCode, r.EnhancedCode, r.Reply, nullTime(r.NextAttemptAt), at, r.DeliveryID)
+				_, err = again.ExecContext(ctx, attempt, r.SMTPCode, r.EnhancedCode, r.Reply, nullTime(r.NextAttemptAt), at, r.DeliveryID, r.ClaimedBy, r.ClaimedBy)
 			default:
 				err = fmt.Errorf("delivery %d: bad outcome %d", r.DeliveryID, r.Outcome)
 			}
@@ -294,7 +329,7 @@ func recordFailure(ctx context.Context, tx *sql.Tx, sent *sql.Stmt, r Result, at
 	if r.Refusal != nil {
 		kind, reason = r.Refusal.Kind, r.Refusal.Reason
 	}
-	res, err := sent.ExecContext(ctx, Undelivered, nil, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, kind, reason, r.DeliveryID)
+	res, err := sent.ExecContext(ctx, Undelivered, nil, r.SMTPCode, r.EnhancedCode, r.Reply, r.MessageID, at, kind, reason, r.DeliveryID, r.ClaimedBy, r.ClaimedBy)
 	if err != nil || r.Refusal == nil {
 		return err
 	}
@@ -305,22 +340,50 @@ func recordFailure(ctx context.Context, tx *sql.Tx, sent *sql.Stmt, r Result, at
 }
 
 // RecoverInFlight puts back in the queue the deliveries of a campaign left
-// in flight by an engine that stopped without recording them (a crash): each
-// may or may not have reached the relay, so it is sent again and counted in
-// duplicates (invariant 3). Only the holder of the campaign's lease may call
-// it. It returns how many were recovered.
+// in flight by owner itself before it (re)started, and by the engines whose
+// lease has expired (they crashed): each may or may not have reached the
+// relay, so it is sent again and counted in duplicates (invariant 3). owner
+// must hold a lease on the campaign, and call it before it claims. It
+// returns how many were recovered.
 func (s *Storage) RecoverInFlight(ctx context.Context, campaignID int64, owner string) (int, error) {
+	return s.recoverInFlight(ctx, campaignID, owner, true)
+}
+
+// RecoverAbandoned is RecoverInFlight for an engine that is sending: only
+// the deliveries of engines whose lease has expired go back to the queue,
+// not owner's own in flight. Every engine sending a campaign calls it with
+// its heartbeat, so that whoever is alive finishes what a dead one left.
+func (s *Storage) RecoverAbandoned(ctx context.Context, campaignID int64, owner string) (int, error) {
+	return s.recoverInFlight(ctx, campaignID, owner, false)
+}
+
+func (s *Storage) recoverInFlight(ctx context.Context, campaignID int64, owner string, own bool) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		t := now()
 		var held int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaigns WHERE id = ? AND lease_owner = ?", campaignID, owner).Scan(&held); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM campaign_leases WHERE campaign_id = ? AND owner = ?", campaignID, owner).Scan(&held); err != nil {
 			return err
 		}
 		if held == 0 {
 			return ErrLeaseLost
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'queued', duplicates = duplicates + 1, next_attempt_at = NULL,
-			updated_at = ? WHERE campaign_id = ? AND state = 'sending'`, now(), campaignID)
+		// An expired lease goes with the rows it covered, in this
+		// transaction: its engine, if it was only slow, finds it gone at its
+		// next renewal or claim and stops (see ClaimDeliveries).
+		if _, err := tx.ExecContext(ctx, "DELETE FROM campaign_leases WHERE campaign_id = ? AND expires_at < ? AND owner != ?",
+			campaignID, t, owner); err != nil {
+			return err
+		}
+		q := `UPDATE deliveries SET state = 'queued', duplicates = duplicates + 1, next_attempt_at = NULL, claimed_by = '', updated_at = ?
+			WHERE campaign_id = ? AND state = 'sending' AND (NOT EXISTS (SELECT 1 FROM campaign_leases l
+				WHERE l.campaign_id = deliveries.campaign_id AND l.owner = deliveries.claimed_by)`
+		args := []any{t, campaignID}
+		if own {
+			q += " OR claimed_by = ?"
+			args = append(args, owner)
+		}
+		res, err := tx.ExecContext(ctx, q+")", args...)
 		if err != nil {
 			return err
 		}
@@ -382,9 +445,11 @@ func (s *Storage) CampaignDeliveryCounts(ctx context.Context, campaignID int64) 
 }
 
 // parseTime reads a time that SQLite returned as text: aggregates such as
-// min() lose the column's type, so the driver does not convert them.
+// min() lose the column's type, so the driver does not convert them. On
+// PostgreSQL they keep it, and database/sql writes the time.Time into the
+// string in RFC 3339 (or, through fmt, in Go's own format): the last ones tried.
 func parseTime(s string) time.Time {
-	for _, f := range sqlite3.SQLiteTimestampFormats {
+	for _, f := range append(sqlite3.SQLiteTimestampFormats, time.RFC3339Nano, "2006-01-02 15:04:05.999999999 -0700 MST") {
 		if t, err := time.Parse(f, s); err == nil {
 			return t.UTC()
 		}
@@ -424,8 +489,22 @@ const sentTimes = "SELECT sent_at FROM deliveries WHERE sent_at >= ?1 UNION ALL 
 // from the ledger, so that they hold across campaigns and restarts.
 func (s *Storage) SentSince(ctx context.Context, t time.Time) (int, error) {
 	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM ("+sentTimes+")", t.UTC()).Scan(&n); err != nil {
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM ("+sentTimes+") AS sent", t.UTC()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: sent since: %w", err)
+	}
+	return n, nil
+}
+
+// InFlight counts the deliveries in flight now, claimed by the engines of
+// every daemon and not yet recorded: with SentSince, what the relay's
+// quotas count. Rows in flight belong to campaigns that engines hold
+// leases on, which keeps the count on the index of each campaign's states.
+func (s *Storage) InFlight(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
+		WHERE campaign_id IN (SELECT campaign_id FROM campaign_leases) AND state = 'sending'`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: in flight: %w", err)
 	}
 	return n, nil
 }
@@ -436,7 +515,7 @@ func (s *Storage) SentSince(ctx context.Context, t time.Time) (int, error) {
 // frees a place when its (n-q)th message leaves it.
 func (s *Storage) NthSentSince(ctx context.Context, t time.Time, nth int) (time.Time, error) {
 	var at sql.NullTime
-	err := s.r.QueryRowContext(ctx, "SELECT sent_at FROM ("+sentTimes+") ORDER BY sent_at LIMIT 1 OFFSET ?2", t.UTC(), nth).Scan(&at)
+	err := s.r.QueryRowContext(ctx, "SELECT sent_at FROM ("+sentTimes+") AS sent ORDER BY sent_at LIMIT 1 OFFSET ?2", t.UTC(), nth).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, nil
 	}

@@ -37,13 +37,12 @@ func (s *Storage) SaveEdition(ctx context.Context, ed *Edition) (created bool, e
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			ed.UUID, ed.CreatedAt, ed.UpdatedAt = uuid.New(), t, t
-			res, err := tx.ExecContext(ctx, `INSERT INTO editions (uuid, slug, title, source, dir, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`, ed.UUID.String(), ed.Slug, ed.Title, ed.Source, ed.Dir, t, t)
+			err := tx.QueryRowContext(ctx, `INSERT INTO editions (uuid, slug, title, source, dir, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, ed.UUID.String(), ed.Slug, ed.Title, ed.Source, ed.Dir, t, t).Scan(&ed.ID)
 			if err != nil {
 				return err
 			}
 			created = true
-			ed.ID, err = res.LastInsertId()
 			return err
 		case err != nil:
 			return err

@@ -10,12 +10,17 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"bulletin/internal/store/pgtest"
 )
 
 // An erased person cannot be read back from the database file or its
 // write-ahead log: not the address, not the name, though the address was
 // in the subscriber row, its index, the campaign ledger and the log.
 func TestEraseLeavesNothingInTheFiles(t *testing.T) {
+	if pgtest.Postgres() {
+		t.Skip("about SQLite's database file and its log; PostgreSQL's files are the server's")
+	}
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "bulletin.db")
 	s, err := Open(ctx, path)
@@ -68,7 +73,7 @@ func TestEraseLeavesNothingInTheFiles(t *testing.T) {
 // another secret is refused rather than forgetting who was erased.
 func TestErasureHashIsKeyed(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
+	path := pgtest.Location(t)
 	secret := WithSecret([]byte("a server secret of at least 32 chars, A"))
 	s, err := Open(ctx, path, secret)
 	if err != nil {
@@ -107,7 +112,7 @@ func TestErasureHashIsKeyed(t *testing.T) {
 // without their addresses, and still keep the address out.
 func TestLegacyErasureRecordsRekeyed(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
+	path := pgtest.Location(t)
 	secret := WithSecret([]byte("a server secret of at least 32 chars, A"))
 	s, err := Open(ctx, path, secret)
 	if err != nil {

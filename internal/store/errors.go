@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -11,9 +12,13 @@ import (
 // already taken.
 var ErrDuplicate = errors.New("already exists")
 
+// isUnique tells a violated uniqueness (or primary key) constraint, on
+// either store.
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+	var pe *pgconn.PgError
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) ||
+		errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // oneRow turns an UPDATE or DELETE that touched nothing into ErrNotFound.

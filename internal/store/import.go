@@ -78,7 +78,13 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 	if err != nil {
 		return nil, fmt.Errorf("store: import: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	// The import is one transaction that holds the writer throughout: its
+	// new rows are those above lastID. On PostgreSQL, the writer lock.
+	begin := "BEGIN IMMEDIATE"
+	if s.postgres {
+		begin = "BEGIN; SELECT pg_advisory_xact_lock(" + strconv.Itoa(writerLock) + ")"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("store: import: %w", err)
 	}
@@ -109,11 +115,7 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 	}
 	err = tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", list).Scan(&im.listID)
 	if errors.Is(err, sql.ErrNoRows) {
-		var res sql.Result
-		res, err = tx.ExecContext(ctx, "INSERT INTO lists (uuid, name, created_at) VALUES (?, ?, ?)", uuid.NewString(), list, now())
-		if err == nil {
-			im.listID, err = res.LastInsertId()
-		}
+		err = tx.QueryRowContext(ctx, "INSERT INTO lists (uuid, name, created_at) VALUES (?, ?, ?) RETURNING id", uuid.NewString(), list, now()).Scan(&im.listID)
 	}
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func (s *Storage) BeginImport(ctx context.Context, list, source string) (_ *Impo
 		{&im.update, `UPDATE subscribers SET first_name = ?, last_name = ?, organisation = ?, attributes = ?,
 			import_run = ?, import_line = ?, updated_at = ? WHERE id = ?`},
 		{&im.touch, "UPDATE subscribers SET import_run = ?, import_line = ? WHERE id = ?"},
-		{&im.member, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at, updated_at) VALUES (?, ?, ?, ?)`},
+		{&im.member, `INSERT INTO list_members (list_id, subscriber_id, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`},
 		{&im.event, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, list_id, at) VALUES (?, ?, ?, ?, ?, ?)`},
 	} {
 		if *p.stmt, err = tx.PrepareContext(ctx, p.q); err != nil {

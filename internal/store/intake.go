@@ -82,10 +82,17 @@ func (s *Storage) Unsubscribe(ctx context.Context, subscriberID int64, source st
 // writer: for its connection, held by an import of this process, and for
 // the database's lock, held by another process. The lock's wait is SQLite's
 // busy timeout, which a context does not cut short, so it is lowered on the
-// writer's connection for this transaction only.
+// writer's connection for this transaction only. On PostgreSQL, the lock is
+// the writers' advisory lock, whose wait a context does cut short.
 func (s *Storage) unsubscribeNow(ctx context.Context, id int64, c StatusChange) error {
 	ctx, cancel := context.WithTimeout(ctx, intakeWait)
 	defer cancel()
+	if s.postgres { // the wait for the writers' lock ends with ctx
+		return s.tx(ctx, func(tx *sql.Tx) error {
+			_, _, err := changeStatus(ctx, tx, id, c)
+			return err
+		})
+	}
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err

@@ -26,15 +26,14 @@ type List struct {
 // CreateList creates a list. A name already taken (whatever its case) is ErrDuplicate.
 func (s *Storage) CreateList(ctx context.Context, l *List) error {
 	l.UUID, l.CreatedAt = uuid.New(), now()
-	res, err := s.w.ExecContext(ctx, "INSERT INTO lists (uuid, name, description, public, created_at) VALUES (?, ?, ?, ?, ?)",
-		l.UUID.String(), l.Name, l.Description, l.Public, l.CreatedAt)
+	err := s.w.QueryRowContext(ctx, "INSERT INTO lists (uuid, name, description, public, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		l.UUID.String(), l.Name, l.Description, l.Public, l.CreatedAt).Scan(&l.ID)
 	if isUnique(err) {
 		return ErrDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("store: create list: %w", err)
 	}
-	l.ID, err = res.LastInsertId()
 	return err
 }
 
@@ -166,7 +165,7 @@ func setMembership(ctx context.Context, tx dbtx, subscriberID, listID int64, sub
 	t := now()
 	res, err := tx.ExecContext(ctx, `INSERT INTO list_members (list_id, subscriber_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (list_id, subscriber_id) DO UPDATE SET status = excluded.status,
-		updated_at = excluded.updated_at WHERE status != excluded.status`, listID, subscriberID, status, t, t)
+		updated_at = excluded.updated_at WHERE list_members.status != excluded.status`, listID, subscriberID, status, t, t)
 	if err != nil {
 		return err
 	}
@@ -180,19 +179,16 @@ func joinList(ctx context.Context, tx dbtx, subscriberID int64, name, source str
 	var listID int64
 	err := tx.QueryRowContext(ctx, "SELECT id FROM lists WHERE name = ?", name).Scan(&listID)
 	if errors.Is(err, sql.ErrNoRows) {
-		res, err := tx.ExecContext(ctx, "INSERT INTO lists (uuid, name, created_at) VALUES (?, ?, ?)", uuid.NewString(), name, now())
+		err := tx.QueryRowContext(ctx, "INSERT INTO lists (uuid, name, created_at) VALUES (?, ?, ?) RETURNING id", uuid.NewString(), name, now()).Scan(&listID)
 		if err != nil {
-			return err
-		}
-		if listID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 	} else if err != nil {
 		return err
 	}
 	t := now()
-	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO list_members (list_id, subscriber_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?)`, listID, subscriberID, t, t)
+	res, err := tx.ExecContext(ctx, `INSERT INTO list_members (list_id, subscriber_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, listID, subscriberID, t, t)
 	if err != nil {
 		return err
 	}

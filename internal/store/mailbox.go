@@ -152,16 +152,13 @@ func (s *Storage) RecordMailboxEvent(ctx context.Context, ev *MailboxEvent, eff 
 		}
 
 		ev.UUID = uuid.New()
-		res, err := tx.ExecContext(ctx, `INSERT INTO mailbox_events (uuid, mailbox, uid_validity, uid, message_id, from_addr,
+		err = tx.QueryRowContext(ctx, `INSERT INTO mailbox_events (uuid, mailbox, uid_validity, uid, message_id, from_addr,
 			subject, kind, reason, status, diagnostic, recipients, delivery_id, campaign_id, subscriber_id, matched_by,
-			action, folder, error, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?)`,
+			action, folder, error, received_at, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id`,
 			ev.UUID.String(), ev.Mailbox, ev.UIDValidity, ev.UID, ev.MessageID, ev.From, ev.Subject, ev.Kind, ev.Reason, ev.Status,
 			ev.Diagnostic, string(recipients), nullID(ev.DeliveryID), nullID(ev.CampaignID), nullID(ev.SubscriberID),
-			ev.MatchedBy, ev.Folder, ev.Error, nullTime(ev.ReceivedAt), ev.ProcessedAt.UTC())
+			ev.MatchedBy, ev.Folder, ev.Error, nullTime(ev.ReceivedAt), ev.ProcessedAt.UTC()).Scan(&ev.ID)
 		if err != nil {
-			return err
-		}
-		if ev.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		inserted = true
@@ -314,7 +311,8 @@ func joinProblems(a, b string) string {
 func advanceCheckpoint(ctx context.Context, tx *sql.Tx, mailbox string, validity, uid uint32) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO mailbox_checkpoints (mailbox, uid_validity, last_uid, updated_at)
 		VALUES (?, ?, ?, ?) ON CONFLICT (mailbox) DO UPDATE SET
-		last_uid = CASE WHEN uid_validity = excluded.uid_validity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END,
+		last_uid = CASE WHEN mailbox_checkpoints.uid_validity = excluded.uid_validity AND mailbox_checkpoints.last_uid > excluded.last_uid
+			THEN mailbox_checkpoints.last_uid ELSE excluded.last_uid END,
 		uid_validity = excluded.uid_validity, updated_at = excluded.updated_at`, mailbox, validity, uid, now())
 	return err
 }

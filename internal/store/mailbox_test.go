@@ -3,10 +3,11 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"bulletin/internal/store/pgtest"
 
 	"github.com/google/uuid"
 )
@@ -22,11 +23,10 @@ func mailboxFixture(t *testing.T, s *Storage) (sub, campaign, delivery int64, ca
 	}
 	at := time.Now().UTC()
 	exec := func(q string, args ...any) int64 {
-		res, err := s.w.ExecContext(ctx, q, args...)
-		if err != nil {
+		var id int64
+		if err := s.w.QueryRowContext(ctx, q+" RETURNING id", args...).Scan(&id); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		id, _ := res.LastInsertId()
 		return id
 	}
 	ed := exec("INSERT INTO editions (uuid, slug, source, created_at, updated_at) VALUES (?, 'e', '', ?, ?)", uuid.NewString(), at, at)
@@ -109,7 +109,7 @@ func TestRecordMailboxEventOnce(t *testing.T) {
 // events get their own.
 func TestMailboxEventUUIDBackfill(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
+	path := pgtest.Location(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func softLimitChange(ctx context.Context, tx dbtx, subscriberID, campaignID int6
 			AND action != ?2 AND coalesce(received_at, processed_at) >= ?3
 		UNION ALL
 		SELECT campaign_id FROM deliveries WHERE subscriber_id = ?1 AND refusal = 'soft' AND state = 'failed'
-			AND last_attempt_at >= ?3)`, subscriberID, MailboxDuplicate, since).Scan(&n)
+			AND last_attempt_at >= ?3) AS failures`, subscriberID, MailboxDuplicate, since).Scan(&n)
 	if err != nil {
 		return StatusChange{}, false, err
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ bounce AS MATERIALIZED (
 	SELECT delivery_id, kind, reason, status, diagnostic, at FROM (
 		SELECT delivery_id, kind, reason, status, diagnostic, coalesce(received_at, processed_at) AS at,
 			row_number() OVER (PARTITION BY delivery_id ORDER BY kind = 'hard' DESC, id DESC) AS rn
-		FROM mailbox_events WHERE campaign_id = :c AND kind IN ('hard', 'soft') AND delivery_id IS NOT NULL)
+		FROM mailbox_events WHERE campaign_id = :c AND kind IN ('hard', 'soft') AND delivery_id IS NOT NULL) AS ranked
 	WHERE rn = 1),
 complaint AS MATERIALIZED (
 	SELECT delivery_id, min(at) AS at FROM (
@@ -51,13 +52,15 @@ complaint AS MATERIALIZED (
 		FROM mailbox_events WHERE campaign_id = :c AND kind = 'complaint'
 		UNION ALL
 		SELECT (SELECT d.id FROM deliveries d WHERE d.campaign_id = :c AND d.subscriber_id = se.subscriber_id), 's' || id, at
-		FROM subscriber_events se WHERE campaign_id = :c AND kind = 'status' AND status = 'complained')
-	GROUP BY coalesce(delivery_id, anon)),
+		FROM subscriber_events se WHERE campaign_id = :c AND kind = 'status' AND status = 'complained') AS complaints
+	GROUP BY delivery_id, CASE WHEN delivery_id IS NULL THEN anon END),
 unsub AS MATERIALIZED (
-	SELECT (SELECT d.id FROM deliveries d WHERE d.campaign_id = :c AND d.subscriber_id = se.subscriber_id) AS delivery_id,
-		min(at) AS at, source
-	FROM subscriber_events se WHERE campaign_id = :c AND kind = 'status' AND status = 'unsubscribed'
-	GROUP BY coalesce(subscriber_id, 's' || id)),
+	SELECT (SELECT d.id FROM deliveries d WHERE d.campaign_id = :c AND d.subscriber_id = u.subscriber_id) AS delivery_id,
+		at, source FROM (
+		SELECT subscriber_id, at, source,
+			row_number() OVER (PARTITION BY coalesce(subscriber_id, -id) ORDER BY at, id) AS rn
+		FROM subscriber_events WHERE campaign_id = :c AND kind = 'status' AND status = 'unsubscribed') AS u
+	WHERE rn = 1),
 refused AS MATERIALIZED (
 	SELECT id AS delivery_id, refusal, refusal_reason, smtp_code, enhanced_code, reply FROM deliveries d
 	WHERE campaign_id = :c AND state = 'failed' AND refusal != '' AND id NOT IN (SELECT delivery_id FROM bounce))
@@ -451,7 +454,7 @@ func (b *reportBuilder) events(ctx context.Context, q querier, c sql.NamedArg, f
 			`SELECT 'hour', substr(at, 1, 13), 'complaint', '', count(*), 0, '' FROM complaint GROUP BY 2`,
 			`SELECT 'hour', substr(at, 1, 13), 'unsubscribed', '', count(*), 0, '' FROM unsub GROUP BY 2`,
 			`SELECT 'hour', substr(at, 1, 13), kind, '', count(*), 0, '' FROM (
-				SELECT min(first_at) AS at, kind FROM tracking_events WHERE campaign_id = :c GROUP BY delivery_id, kind) GROUP BY 2, 3`,
+				SELECT min(first_at) AS at, kind FROM tracking_events WHERE campaign_id = :c GROUP BY delivery_id, kind) AS firsts GROUP BY 2, 3`,
 		)
 	}
 	return eachRow(ctx, q, reportSets+strings.Join(parts, "\nUNION ALL\n"), []any{c}, func(rows *sql.Rows) error {
@@ -622,7 +625,7 @@ var addressSelections = map[string]string{
 		UNION ALL SELECT id, 5 FROM deliveries WHERE campaign_id = :c AND state = 'queued' AND attempts > 0
 		UNION ALL SELECT delivery_id, CASE kind WHEN 'hard' THEN 1 ELSE 2 END FROM bounce
 		UNION ALL SELECT delivery_id, 3 FROM complaint WHERE delivery_id IS NOT NULL
-		UNION ALL SELECT delivery_id, 4 FROM unsub WHERE delivery_id IS NOT NULL) GROUP BY id`,
+		UNION ALL SELECT delivery_id, 4 FROM unsub WHERE delivery_id IS NOT NULL) AS ranked GROUP BY id`,
 	"all":          `SELECT id, 0 AS rank FROM deliveries WHERE campaign_id = :c`,
 	"sent":         `SELECT id, 0 AS rank FROM deliveries WHERE campaign_id = :c AND state = 'sent'`,
 	"delivered":    `SELECT id, 0 AS rank FROM deliveries WHERE campaign_id = :c AND state = 'sent' AND id NOT IN (SELECT delivery_id FROM bounce)`,
@@ -692,9 +695,9 @@ func (s *Storage) CampaignAddresses(ctx context.Context, campaignID int64, f Add
 		return nil, 0, fmt.Errorf("store: campaign addresses: unknown filter %q", f.Show)
 	}
 	with := reportSets + ", sel AS (" + sel + ")\n"
-	limit := f.Limit
+	limit := int64(f.Limit)
 	if limit <= 0 {
-		limit = -1 // SQLite: no limit
+		limit = math.MaxInt64 // no limit, on both stores (SQLite's -1 is an error on PostgreSQL)
 	}
 	c := sql.Named("c", campaignID)
 	var out []AddressRow
@@ -711,7 +714,7 @@ func (s *Storage) CampaignAddresses(ctx context.Context, campaignID int64, f Add
 			coalesce(b.kind, ''), coalesce(b.status, ''), coalesce(b.reason, ''), coalesce(b.diagnostic, ''), b.at,
 			cp.at, u.at, coalesce(u.source, '')
 			FROM (SELECT count(*) AS total FROM sel) n
-			LEFT JOIN page p
+			LEFT JOIN page p ON 1 = 1
 			LEFT JOIN deliveries d ON d.id = p.id
 			LEFT JOIN bounce b ON b.delivery_id = d.id
 			LEFT JOIN complaint cp ON cp.delivery_id = d.id
@@ -739,8 +742,8 @@ func (s *Storage) CampaignAddresses(ctx context.Context, campaignID int64, f Add
 			r.DeliveryUUID, r.Email, r.State, r.Reply, r.SkipReason = id.UUID, email.String, DeliveryState(state.String), reply.String, skip.String
 			r.Attempts, r.SMTPCode, r.EnhancedCode = int(attempts.Int64), int(code.Int64), enhanced.String
 			r.SentAt, r.LastAttempt, r.NextAttempt = sent.Time, last.Time, next.Time
-			// Times out of a CTE lose their column type: the driver hands
-			// them over as text.
+			// Times out of a CTE lose their column type on SQLite: its
+			// driver hands them over as text (parseTime reads both stores').
 			r.BouncedAt, r.ComplainedAt, r.UnsubscribedAt = parseTime(bounced.String), parseTime(complained.String), parseTime(unsub.String)
 			out = append(out, r)
 			return nil
@@ -863,7 +866,7 @@ func (s *Storage) RecordTracking(ctx context.Context, delivery uuid.UUID, kind T
 	res, err := s.w.ExecContext(ctx, `INSERT INTO tracking_events (delivery_id, kind, url, campaign_id, hits, first_at, last_at)
 		SELECT d.id, ?, ?, d.campaign_id, 1, ?, ? FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
 		WHERE d.uuid = ? AND c.track = 1
-		ON CONFLICT (delivery_id, kind, url) DO UPDATE SET hits = hits + 1, last_at = excluded.last_at`,
+		ON CONFLICT (delivery_id, kind, url) DO UPDATE SET hits = tracking_events.hits + 1, last_at = excluded.last_at`,
 		kind, url, t, t, delivery.String())
 	if err != nil {
 		return false, fmt.Errorf("store: record tracking: %w", err)
@@ -948,7 +951,8 @@ func (s *Storage) SummaryCandidates(ctx context.Context, since time.Time) ([]*Su
 func (s *Storage) ClaimSummary(ctx context.Context, campaignID int64, kind SummaryKind, maxAttempts int) (bool, error) {
 	res, err := s.w.ExecContext(ctx, `INSERT INTO report_summaries (campaign_id, kind, status, attempts, updated_at)
 		VALUES (?, ?, 'sending', 1, ?) ON CONFLICT (campaign_id, kind) DO UPDATE SET status = 'sending',
-		attempts = attempts + 1, updated_at = excluded.updated_at WHERE status = 'failed' AND attempts < ?`,
+		attempts = report_summaries.attempts + 1, updated_at = excluded.updated_at
+		WHERE report_summaries.status = 'failed' AND report_summaries.attempts < ?`,
 		campaignID, kind, now(), maxAttempts)
 	if err != nil {
 		return false, fmt.Errorf("store: claim summary: %w", err)

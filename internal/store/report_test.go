@@ -3,17 +3,18 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
+	"fmt"
 	"testing"
 	"time"
 
 	"bulletin/internal/report/reporttest"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 )
 
 func openStore(t *testing.T) *store.Storage {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "bulletin.db"))
+	st, err := store.Open(context.Background(), pgtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func TestCampaignAddresses(t *testing.T) {
 func TestTrackingOnlyWhenChosen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
-	st, err := store.Open(ctx, path)
+	location := pgtest.Location(t)
+	st, err := store.Open(ctx, location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,12 +182,16 @@ func TestTrackingOnlyWhenChosen(t *testing.T) {
 	}
 	// No screen turns tracking on once a campaign has gone out; the test
 	// does, to see both cases on one campaign.
-	db, err := sql.Open("sqlite3", path)
+	driver := "sqlite3"
+	if pgtest.Postgres() {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, location)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.ExecContext(ctx, "UPDATE campaigns SET track = 1 WHERE id = ?", f.Campaign.ID); err != nil {
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("UPDATE campaigns SET track = 1 WHERE id = %d", f.Campaign.ID)); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

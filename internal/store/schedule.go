@@ -37,12 +37,11 @@ type Schedule struct {
 func (s *Storage) CreateSchedule(ctx context.Context, sch *Schedule) error {
 	t := now()
 	sch.UUID, sch.CreatedAt, sch.Enabled = uuid.New(), t, true
-	res, err := s.w.ExecContext(ctx, `INSERT INTO schedules (uuid, spec, kind, reminder, campaign_id, next_at, enabled, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 1, ?)`, sch.UUID.String(), sch.Spec, sch.Kind, sch.Reminder, nullID(sch.CampaignID), sch.NextAt.UTC(), t)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO schedules (uuid, spec, kind, reminder, campaign_id, next_at, enabled, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id`, sch.UUID.String(), sch.Spec, sch.Kind, sch.Reminder, nullID(sch.CampaignID), sch.NextAt.UTC(), t).Scan(&sch.ID)
 	if err != nil {
 		return fmt.Errorf("store: create schedule: %w", err)
 	}
-	sch.ID, err = res.LastInsertId()
 	return err
 }
 
@@ -86,7 +85,7 @@ func (s *Storage) DueSchedules(ctx context.Context, t time.Time) ([]*Schedule, e
 func (s *Storage) NextScheduleAt(ctx context.Context) (time.Time, error) {
 	var v sql.NullString
 	err := s.r.QueryRowContext(ctx, `SELECT min(t) FROM (SELECT min(next_at) AS t FROM schedules WHERE enabled = 1
-		UNION ALL SELECT min(send_at) FROM campaigns WHERE state = 'scheduled')`).Scan(&v)
+		UNION ALL SELECT min(send_at) FROM campaigns WHERE state = 'scheduled') AS firings`).Scan(&v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("store: next schedule: %w", err)
 	}

@@ -39,8 +39,8 @@ func (s *Storage) SetSetting(ctx context.Context, key, value string) error {
 func (s *Storage) Secret(ctx context.Context) ([]byte, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
-	// INSERT OR IGNORE then SELECT: two processes starting together agree.
-	if _, err := s.w.ExecContext(ctx, "INSERT OR IGNORE INTO settings (key, value) VALUES ('secret', ?)", hex.EncodeToString(b)); err != nil {
+	// Insert unless there is one, then read: two processes starting together agree.
+	if _, err := s.w.ExecContext(ctx, "INSERT INTO settings (key, value) VALUES ('secret', ?) ON CONFLICT DO NOTHING", hex.EncodeToString(b)); err != nil {
 		return nil, fmt.Errorf("store: secret: %w", err)
 	}
 	v, err := s.Setting(ctx, "secret")

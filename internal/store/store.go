@@ -1,6 +1,8 @@
-// Package store keeps Bulletin's data in one SQLite file: one Storage type,
-// one file per entity with its SQL next to the method, and embedded numbered
-// migrations.
+// Package store keeps Bulletin's data in one SQLite file, or in a
+// PostgreSQL database that several daemons share: one Storage type, one
+// file per entity with its SQL next to the method, and embedded numbered
+// migrations, one set per dialect (see postgres.go for how the queries are
+// written once for both).
 package store
 
 import (
@@ -24,7 +26,7 @@ import (
 // ErrNotFound is returned when the thing asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // busyTimeout is how long a write waits for another process's lock on the
@@ -43,6 +45,8 @@ type Storage struct {
 	// (see intake.go); intakeWake tells the applier that one arrived.
 	intake     *sql.DB
 	intakeWake chan struct{}
+	// postgres is true on PostgreSQL, where w, r and intake are one pool.
+	postgres bool
 }
 
 // Option is an option of Open.
@@ -62,29 +66,23 @@ func WithSecret(secret []byte) Option {
 
 // Open opens (creating if needed) the database at path, with its folder, and
 // brings its schema up to date. It also opens the unsubscribe intake beside
-// it, path + "-intake".
+// it, path + "-intake". A path that is a postgres:// URL opens that
+// PostgreSQL database instead, which must exist (its tables are created).
 func Open(ctx context.Context, path string, opts ...Option) (*Storage, error) {
 	var o openOptions
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if isPostgresURL(path) {
+		return openPostgresStore(ctx, path, o)
 	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	// _mutex=no: database/sql never shares a connection between goroutines
-	// (sqlite3_interrupt, which it calls on cancellation, is safe from
-	// another thread), so SQLite's own per-call mutex only costs time.
-	// _txlock=immediate: a write transaction takes the lock at BEGIN, so two
-	// writers never deadlock upgrading a read lock. synchronous=NORMAL in WAL
-	// mode loses nothing on a process crash (kill -9), only on power loss.
-	// _secure_delete=on: deleted content is overwritten with zeros, so that
-	// an erased person cannot be read back from the file (GDPR erasure).
-	params := fmt.Sprintf("_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_mutex=no&_secure_delete=on",
-		busyTimeout.Milliseconds())
-	dsn := "file:" + url.PathEscape(path) + "?"
-	w, err := sql.Open("sqlite3", dsn+params+"&_txlock=immediate")
+	dsn := sqliteDSN(path)
+	w, err := sql.Open("sqlite3", dsn+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -104,7 +102,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Storage, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite3", dsn+params+"&_query_only=true")
+	r, err := sql.Open("sqlite3", dsn+"&_query_only=true")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: %w", err)
@@ -122,8 +120,68 @@ func Open(ctx context.Context, path string, opts ...Option) (*Storage, error) {
 	return s, nil
 }
 
+// sqliteDSN is the connection string of the SQLite file at path.
+//
+// _mutex=no: database/sql never shares a connection between goroutines
+// (sqlite3_interrupt, which it calls on cancellation, is safe from
+// another thread), so SQLite's own per-call mutex only costs time.
+// _txlock=immediate (added by the writers): a write transaction takes the
+// lock at BEGIN, so two writers never deadlock upgrading a read lock.
+// synchronous=NORMAL in WAL mode loses nothing on a process crash
+// (kill -9), only on power loss. _secure_delete=on: deleted content is
+// overwritten with zeros, so that an erased person cannot be read back
+// from the file (GDPR erasure).
+func sqliteDSN(path string) string {
+	return fmt.Sprintf("file:%s?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_mutex=no&_secure_delete=on",
+		url.PathEscape(path), busyTimeout.Milliseconds())
+}
+
+// OpenSQL opens the database at location (as Open takes it) for plain SQL
+// written in SQLite's dialect, translated on PostgreSQL as the store's own
+// queries are. It neither creates nor migrates anything: it is for test
+// fixtures that write history in bulk, rows that no call of Storage makes
+// (a year of campaigns), into a database that Open prepared.
+func OpenSQL(location string) (*sql.DB, error) {
+	if isPostgresURL(location) {
+		return openPostgres(location)
+	}
+	return sql.Open("sqlite3", sqliteDSN(location)+"&_txlock=immediate")
+}
+
+// openPostgresStore opens the PostgreSQL database of dsn: one pool for
+// reads, writes and the intake, whose table is in the database itself.
+func openPostgresStore(ctx context.Context, dsn string, o openOptions) (*Storage, error) {
+	db, err := openPostgres(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(postgresConns)
+	s := &Storage{w: db, r: db, intake: db, intakeWake: make(chan struct{}, 1), postgres: true}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: PostgreSQL %s: %w", redactDSN(dsn), err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.keyErasures(ctx, o.secret); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// postgresConns is the size of a daemon's pool of PostgreSQL connections:
+// the engine's claims and results, the web pages, the mailbox watcher and
+// an import at once, with room to spare.
+const postgresConns = 12
+
 // Close closes the database.
 func (s *Storage) Close() error {
+	if s.postgres {
+		return s.w.Close()
+	}
 	err := errors.Join(s.r.Close(), s.w.Close())
 	if s.intake != nil {
 		err = errors.Join(err, s.intake.Close())
@@ -136,6 +194,9 @@ func (s *Storage) Close() error {
 // file) is not left readable in the log either. It waits for readers of an
 // older snapshot, as the busy timeout allows.
 func (s *Storage) checkpoint(ctx context.Context) error {
+	if s.postgres {
+		return nil // no log of ours to empty: PostgreSQL's is its own (see docs/several-daemons.md)
+	}
 	var busy, logFrames, done int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
 		return err
@@ -157,6 +218,9 @@ func (s *Storage) Ping(ctx context.Context) error {
 // goes through the writer because query_only connections refuse it, and so
 // holds writes back for the time of the copy.
 func (s *Storage) Backup(ctx context.Context, dest string) error {
+	if s.postgres {
+		return errors.New("store: backup: on PostgreSQL, use pg_dump (or bulletin store copy to a SQLite file)")
+	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("store: backup: %s already exists", dest)
 	}
@@ -174,11 +238,21 @@ func (s *Storage) Backup(ctx context.Context, dest string) error {
 // migrate applies the embedded migrations not yet applied, each in its own
 // transaction together with the record of its version.
 func (s *Storage) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+	timestamp := "TIMESTAMP"
+	if s.postgres {
+		timestamp = "TIMESTAMPTZ"
+	}
+	// In a write transaction: daemons starting together on one PostgreSQL
+	// database take turns.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at `+timestamp+` NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	all, err := embeddedMigrations()
+	all, err := embeddedMigrations(s.dialect())
 	if err != nil {
 		return err
 	}
@@ -202,7 +276,7 @@ func (s *Storage) migrate(ctx context.Context) error {
 			if done > 0 {
 				return nil
 			}
-			src, err := migrations.ReadFile("migrations/" + m.name)
+			src, err := migrations.ReadFile("migrations/" + s.dialect() + "/" + m.name)
 			if err != nil {
 				return err
 			}
@@ -225,9 +299,10 @@ type migration struct {
 	name    string
 }
 
-// embeddedMigrations lists the migrations this binary carries, in order.
-func embeddedMigrations() ([]migration, error) {
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+// embeddedMigrations lists the migrations this binary carries for a dialect
+// ("sqlite" or "postgres"), in order. Both sets are numbered alike.
+func embeddedMigrations(dialect string) ([]migration, error) {
+	files, err := fs.Glob(migrations, "migrations/"+dialect+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -252,15 +327,56 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// tx runs fn in a write transaction, committed when fn returns nil.
+// tx runs fn in a write transaction, committed when fn returns nil. Write
+// transactions run one at a time: SQLite has one writer, and on PostgreSQL
+// each takes the writer lock (see writerLock), so that the store's code,
+// which reads then writes, means the same on both.
 func (s *Storage) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.postgres {
+		fn = locked(ctx, fn)
+	}
+	return inTx(ctx, s.w, fn)
+}
+
+// writerLock is the PostgreSQL advisory lock that every write transaction
+// of every daemon takes, as SQLite's BEGIN IMMEDIATE takes its file lock.
+// The sending engine's claims and results are the exception: they lock
+// only their rows (FOR UPDATE SKIP LOCKED), so that daemons send in
+// parallel.
+const writerLock = 0x42756c6c // "Bull"
+
+// locked makes fn take the writer lock first, in its transaction.
+func locked(ctx context.Context, fn func(*sql.Tx) error) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", writerLock); err != nil {
+			return err
+		}
+		return fn(tx)
+	}
+}
+
+// rowTx runs fn in a write transaction that, on PostgreSQL, does not take
+// the writer lock: fn locks the rows it changes itself.
+func (s *Storage) rowTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return inTx(ctx, s.w, fn)
 }
 
 // readTx runs fn in a read transaction on the reader pool: one snapshot of
-// the database (WAL), however long the queries take while the engine writes.
+// the database (WAL; on PostgreSQL, repeatable read), however long the
+// queries take while the engine writes.
 func (s *Storage) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.postgres {
+		return inTxOpts(ctx, s.r, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn)
+	}
 	return inTx(ctx, s.r, fn)
+}
+
+// dialect names the store's SQL dialect, as its migrations folder does.
+func (s *Storage) dialect() string {
+	if s.postgres {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // txBeginner is what starts a transaction: a *sql.DB, or one of its
@@ -272,7 +388,12 @@ type txBeginner interface {
 // inTx runs fn in a transaction on db, committed when fn returns nil and
 // rolled back otherwise.
 func inTx(ctx context.Context, db txBeginner, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+	return inTxOpts(ctx, db, nil, fn)
+}
+
+// inTxOpts is inTx with transaction options.
+func inTxOpts(ctx context.Context, db txBeginner, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,21 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"bulletin/internal/store/pgtest"
 )
 
-// open returns a Storage on a real SQLite file in a temporary folder.
+// The store's tests run twice: on SQLite, then on PostgreSQL.
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
+
+// open returns a Storage on a real SQLite file in a temporary folder, or on
+// a new PostgreSQL database in the run on PostgreSQL.
 func open(t *testing.T) *Storage {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "data", "bulletin.db"))
+	s, err := Open(context.Background(), pgtest.Location(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,12 +27,16 @@ func open(t *testing.T) *Storage {
 
 func TestMigrationsFromEmpty(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "bulletin.db")
+	path := pgtest.Location(t)
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := migrations.ReadDir("migrations")
+	dir, tables := "migrations/sqlite", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+	if pgtest.Postgres() {
+		dir, tables = "migrations/postgres", "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+	}
+	files, _ := migrations.ReadDir(dir)
 	var applied int
 	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
 		t.Fatal(err)
@@ -35,15 +46,17 @@ func TestMigrationsFromEmpty(t *testing.T) {
 	}
 	for _, table := range []string{"subscribers", "lists", "list_members", "suppressions", "campaigns", "deliveries", "mailbox_events"} {
 		var n int
-		if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&n); err != nil || n != 1 {
+		if err := s.r.QueryRowContext(ctx, tables, table).Scan(&n); err != nil || n != 1 {
 			t.Errorf("table %s: count %d, err %v", table, n, err)
 		}
 	}
-	var fk, journal string
-	s.w.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
-	s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal)
-	if fk != "1" || journal != "wal" {
-		t.Errorf("foreign_keys = %s, journal_mode = %s; want 1, wal", fk, journal)
+	if !pgtest.Postgres() {
+		var fk, journal string
+		s.w.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk)
+		s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal)
+		if fk != "1" || journal != "wal" {
+			t.Errorf("foreign_keys = %s, journal_mode = %s; want 1, wal", fk, journal)
+		}
 	}
 	s.Close()
 
@@ -80,6 +93,13 @@ func TestBackupWhileOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "copy.db")
+	if pgtest.Postgres() {
+		// A backup copies SQLite's file; PostgreSQL has pg_dump.
+		if err := s.Backup(ctx, dest); err == nil {
+			t.Error("Backup of a PostgreSQL store succeeded, want a refusal naming pg_dump")
+		}
+		return
+	}
 	if err := s.Backup(ctx, dest); err != nil {
 		t.Fatal(err)
 	}

@@ -165,19 +165,16 @@ func (s *Storage) AddSubscriber(ctx context.Context, sub *Subscriber, lists []st
 		t := now()
 		sub.UUID = uuid.New()
 		sub.CreatedAt, sub.UpdatedAt, sub.StatusChangedAt = t, t, t
-		res, err := tx.ExecContext(ctx, `INSERT INTO subscribers (uuid, email, email_key, first_name, last_name,
+		err := tx.QueryRowContext(ctx, `INSERT INTO subscribers (uuid, email, email_key, first_name, last_name,
 			organisation, attributes, status, status_reason, status_changed_at, consent_source, consent_at, consent_ip,
-			consent_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			consent_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.UUID.String(), sub.Email, address.Key(sub.Email), sub.FirstName, sub.LastName, sub.Organisation,
 			string(attrs), sub.Status, sub.StatusReason, t, sub.Consent.Source, nullTime(sub.Consent.At),
-			sub.Consent.IP, sub.Consent.Text, t, t)
+			sub.Consent.IP, sub.Consent.Text, t, t).Scan(&sub.ID)
 		if isUnique(err) {
 			return ErrDuplicate
 		}
 		if err != nil {
-			return err
-		}
-		if sub.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
 		if err := addEvent(ctx, tx, event{subscriber: sub.ID, kind: "created", status: sub.Status, source: sub.Consent.Source}); err != nil {
@@ -325,7 +322,8 @@ func (s *Storage) eraseSubscriber(ctx context.Context, email string) error {
 			q    string
 			args []any
 		}{
-			{"INSERT OR REPLACE INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?)", []any{s.erasure.hash(email), "erased (" + string(st) + ")", now()}},
+			{`INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?)
+				ON CONFLICT (email_hash) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at, keyed = 1`, []any{s.erasure.hash(email), "erased (" + string(st) + ")", now()}},
 			{"UPDATE deliveries SET email = '', reply = '' WHERE subscriber_id = ?", []any{id}},
 			{"UPDATE mailbox_events SET from_addr = '', recipients = '[]', diagnostic = '' WHERE subscriber_id = ?", []any{id}},
 			{"UPDATE subscriber_events SET detail = '', detail_code = '', detail_params = '' WHERE subscriber_id = ?", []any{id}},

@@ -110,15 +110,14 @@ func (s *Storage) CreateUser(ctx context.Context, u *User, password string) erro
 	}
 	t := now()
 	u.UUID, u.CreatedAt, u.UpdatedAt = uuid.New(), t, t
-	res, err := s.w.ExecContext(ctx, `INSERT INTO users (uuid, email, name, role, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, u.UUID.String(), u.Email, u.Name, u.Role, hash, t, t)
+	err = s.w.QueryRowContext(ctx, `INSERT INTO users (uuid, email, name, role, password_hash, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, u.UUID.String(), u.Email, u.Name, u.Role, hash, t, t).Scan(&u.ID)
 	if isUnique(err) {
 		return ErrDuplicate
 	}
 	if err != nil {
 		return fmt.Errorf("store: create user: %w", err)
 	}
-	u.ID, err = res.LastInsertId()
 	return err
 }
 

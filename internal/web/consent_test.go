@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"net/http"
 	"net/url"
@@ -23,33 +22,23 @@ import (
 // have had it been on the test clock (the store writes the real time).
 func (h *harness) unsubscribedAt(sub *store.Subscriber, t time.Time) {
 	h.t.Helper()
-	h.exec("UPDATE subscribers SET status_changed_at = ? WHERE id = ?", t.UTC(), sub.ID)
+	h.exec("UPDATE subscribers SET status_changed_at = $1 WHERE id = $2", t.UTC(), sub.ID)
 }
 
-// exec runs one statement on the database file, behind the application's
-// back, for the rare state no page can make.
+// exec runs one statement on the database, behind the application's back,
+// for the rare state no page can make.
 func (h *harness) exec(q string, args ...any) {
 	h.t.Helper()
-	db, err := sql.Open("sqlite3", h.dbPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(q, args...); err != nil {
+	if _, err := h.db().Exec(q, args...); err != nil {
 		h.t.Fatal(err)
 	}
 }
 
-// count runs a count query on the database file.
+// count runs a count query on the database.
 func (h *harness) count(q string, args ...any) int {
 	h.t.Helper()
-	db, err := sql.Open("sqlite3", h.dbPath)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer db.Close()
 	var n int
-	if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+	if err := h.db().QueryRow(q, args...).Scan(&n); err != nil {
 		h.t.Fatal(err)
 	}
 	return n
@@ -184,7 +173,7 @@ func TestConfirmLinks(t *testing.T) {
 	if len(tok) != 64 || strings.Contains(tok, strings.ReplaceAll(sub.UUID.String(), "-", "")) {
 		t.Errorf("token %q: want 64 random hex characters, not the subscriber's id", tok)
 	}
-	if n := h.count("SELECT count(*) FROM confirmations WHERE token_hash = ?", tok); n != 0 {
+	if n := h.count("SELECT count(*) FROM confirmations WHERE token_hash = $1", tok); n != 0 {
 		t.Error("the token is stored as it is, not hashed")
 	}
 

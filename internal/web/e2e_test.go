@@ -24,6 +24,7 @@ import (
 	"bulletin/internal/config"
 	"bulletin/internal/daemon"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 	"bulletin/internal/web"
 )
 
@@ -51,19 +52,24 @@ func startDaemon(t testing.TB) *liveDaemon {
 	addr := ln.Addr().String()
 	ln.Close()
 	d := &liveDaemon{base: "http://" + addr, dir: dir, outbox: filepath.Join(dir, "outbox")}
+	// On PostgreSQL (pgtest), the folder of store.path still holds the
+	// local files.
+	storeYAML := "  path: " + filepath.Join(dir, "bulletin.db") + "\n"
+	if pgtest.Postgres() {
+		storeYAML += "  driver: postgres\n  dsn: " + pgtest.DSN(t) + "\n"
+	}
 	yaml := fmt.Sprintf(`server:
   listen: %s
   public_url: %s
 store:
-  path: %s
-organisation:
+%sorganisation:
   name: MICS 34
   website: https://mics34.example.org
   address: "Hôtel du Département, 34087 Montpellier"
 sending:
   from: MICS 34 <lettre@mics34.example.org>
   outbox_dir: %s
-`, addr, d.base, filepath.Join(dir, "bulletin.db"), d.outbox)
+`, addr, d.base, storeYAML, d.outbox)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -74,7 +80,7 @@ sending:
 	}
 	d.cfg = &cfg
 	ctx, cancel := context.WithCancel(context.Background())
-	if d.st, err = store.Open(ctx, cfg.Store.Path); err != nil {
+	if d.st, err = store.Open(ctx, cfg.Store.Location()); err != nil {
 		t.Fatal(err)
 	}
 	ready := make(chan struct{})

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"bulletin/internal/outgoing"
 	"bulletin/internal/render"
 	"bulletin/internal/store"
+	"bulletin/internal/store/pgtest"
 	"bulletin/internal/token"
 )
 
@@ -68,19 +70,20 @@ func (f *fakeMailer) messages() []*outgoing.Message {
 	return append([]*outgoing.Message(nil), f.sent...)
 }
 
-// harness is the real router over a real SQLite store, on loopback.
+// harness is the real router over a real store, on loopback: a SQLite file,
+// or a PostgreSQL database when BULLETIN_TEST_STORE=postgres (pgtest).
 type harness struct {
-	t      *testing.T
-	st     *store.Storage
-	dbPath string // the SQLite file, for the rare test that must set a column by hand
-	srv    *Server
-	ts     *httptest.Server
-	cfg    *config.Config
-	mailer *fakeMailer
-	clock  *clock
-	links  *links.Links
-	health map[string]func(context.Context) error
-	engine *fakeEngine
+	t        *testing.T
+	st       *store.Storage
+	location string // the store's file or URL, for the rare test that must set a column by hand
+	srv      *Server
+	ts       *httptest.Server
+	cfg      *config.Config
+	mailer   *fakeMailer
+	clock    *clock
+	links    *links.Links
+	health   map[string]func(context.Context) error
+	engine   *fakeEngine
 }
 
 // fakeEngine counts how often the web side wakes the engine.
@@ -106,8 +109,8 @@ type harnessOption func(*config.Config, *Options)
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "bulletin.db")
-	st, err := store.Open(ctx, dbPath)
+	location := pgtest.Location(t)
+	st, err := store.Open(ctx, location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +120,15 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	cfg.Server.PublicURL = "http://" + ts.Listener.Addr().String()
 	cfg.Organisation.Name = "MICS 34"
 	cfg.Organisation.Website = "https://mics34.example.org"
-	cfg.Store.Path = dbPath // uploads wait for their import beside it
-	h := &harness{t: t, st: st, dbPath: dbPath, ts: ts, cfg: &cfg, mailer: &fakeMailer{},
+	// Uploads wait for their import beside the SQLite file, in its folder
+	// on PostgreSQL too.
+	cfg.Store.Path = filepath.Join(t.TempDir(), "data", "bulletin.db")
+	if pgtest.Postgres() {
+		cfg.Store.Driver, cfg.Store.DSN = "postgres", location
+	} else {
+		cfg.Store.Path = location
+	}
+	h := &harness{t: t, st: st, location: location, ts: ts, cfg: &cfg, mailer: &fakeMailer{},
 		clock: &clock{t: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)}, health: map[string]func(context.Context) error{}}
 	signer := token.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
 	tpl, err := render.Load("", render.Options{Organisation: cfg.Organisation.Name, PublicURL: cfg.Server.PublicURL})
@@ -326,12 +336,29 @@ func (h *harness) campaign(name string) *store.Campaign {
 // out, but the report must show both cases.
 func (h *harness) setTracking(id int64, on bool) {
 	h.t.Helper()
-	db, err := sql.Open("sqlite3", h.dbPath)
+	track := 0
+	if on {
+		track = 1
+	}
+	h.exec("UPDATE campaigns SET track = $1 WHERE id = $2", track, id)
+}
+
+// db opens the test's database behind the application's back. Its queries
+// number their parameters ($1, $2, each once and in order), which both
+// SQLite and PostgreSQL read.
+func (h *harness) db() *sql.DB {
+	h.t.Helper()
+	driver := "sqlite3"
+	if pgtest.Postgres() {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, h.location)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.Exec("UPDATE campaigns SET track = ? WHERE id = ?", on, id); err != nil {
-		h.t.Fatal(err)
-	}
+	h.t.Cleanup(func() { db.Close() })
+	return db
 }
+
+// TestMain stops the PostgreSQL cluster the tests started, if any.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }

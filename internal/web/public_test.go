@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -734,14 +733,7 @@ func TestMedia(t *testing.T) {
 	if err := h.st.CreateCampaign(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", h.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("UPDATE campaigns SET content = ? WHERE id = ?", ed.Source, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	h.exec("UPDATE campaigns SET content = $1 WHERE id = $2", ed.Source, c.ID)
 	ed.Source = front + "::: image src=\"images/logo.png\" alt=\"Logo\"\n:::\n\n::: image src=\"escape.png\" alt=\"x\"\n:::\n"
 	if _, err := h.st.SaveEdition(ctx, ed); err != nil {
 		t.Fatal(err)

@@ -104,12 +104,12 @@ func pick[T any](r *rand.Rand, items []T, weight func(T) int) T {
 }
 
 // Simulate writes, with plain SQL in one transaction of the database at
-// path (which st has open), a realistic history: subscribers imported on
+// location (which st has open: a SQLite file or a PostgreSQL URL), a realistic history: subscribers imported on
 // two lists at Start and joining every week, one campaign per send time to
 // everyone on the lists, and what followed each (relay refusals, retries,
 // bounces, complaints, unsubscribes, suppressions). It is how the benchmark
 // fills 100,000 deliveries and the screenshots show a year of editions.
-func Simulate(ctx context.Context, st *store.Storage, path string, o SimOptions) (*Simulated, error) {
+func Simulate(ctx context.Context, st *store.Storage, location string, o SimOptions) (*Simulated, error) {
 	if o.PerHour <= 0 {
 		o.PerHour = 800
 	}
@@ -142,7 +142,7 @@ func Simulate(ctx context.Context, st *store.Storage, path string, o SimOptions)
 		campaigns = append(campaigns, c)
 	}
 
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_busy_timeout=10000&_txlock=immediate")
+	db, err := store.OpenSQL(location)
 	if err != nil {
 		return nil, err
 	}
@@ -379,13 +379,13 @@ func newWriter(ctx context.Context, tx *sql.Tx) (*writer, error) {
 		q    string
 	}{
 		{&w.sub, `INSERT INTO subscribers (uuid, email, email_key, first_name, last_name, organisation, status, status_changed_at,
-			consent_source, consent_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', 'active', ?, ?, ?, ?, ?)`},
+			consent_source, consent_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '', 'active', ?, ?, ?, ?, ?) RETURNING id`},
 		{&w.member, "INSERT INTO list_members (list_id, subscriber_id, created_at, updated_at) VALUES (?, ?, ?, ?)"},
 		{&w.event, `INSERT INTO subscriber_events (subscriber_id, kind, status, source, campaign_id, list_id, detail, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.deliv, `INSERT INTO deliveries (uuid, campaign_id, subscriber_id, email, state, attempts, smtp_code, enhanced_code,
 			reply, skip_reason, message_id, created_at, updated_at, sent_at, first_attempt_at, last_attempt_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`},
 		{&w.mbox, `INSERT INTO mailbox_events (uuid, mailbox, uid_validity, uid, message_id, from_addr, subject, kind, reason, status,
 			diagnostic, recipients, delivery_id, campaign_id, subscriber_id, matched_by, action, received_at, processed_at)
 			VALUES (?, 'INBOX', 1, ?, ?, 'MAILER-DAEMON@mx.example', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'verp', ?, ?, ?)`},
@@ -423,12 +423,9 @@ func nullID(id int64) any {
 
 func (w *writer) subscriber(ctx context.Context, email, first, last, source string, lists []int64, at time.Time) (int64, error) {
 	at = at.UTC()
-	res, err := w.sub.ExecContext(ctx, uuid.NewString(), email, address.Key(email), strings.ToUpper(first[:1])+first[1:],
-		strings.ToUpper(last[:1])+last[1:], at, source, at, at, at)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := w.sub.QueryRowContext(ctx, uuid.NewString(), email, address.Key(email), strings.ToUpper(first[:1])+first[1:],
+		strings.ToUpper(last[:1])+last[1:], at, source, at, at, at).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -457,12 +454,10 @@ func (w *writer) delivery(ctx context.Context, d *delivery) (int64, error) {
 	if !d.last.IsZero() {
 		updated = d.last
 	}
-	res, err := w.deliv.ExecContext(ctx, uuid.NewString(), d.campaign, d.subscriber, d.email, d.state, d.attempts, d.code,
-		d.enhanced, d.reply, d.skip, "", d.created.UTC(), updated.UTC(), null(d.sentAt), null(d.first), null(d.last))
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err := w.deliv.QueryRowContext(ctx, uuid.NewString(), d.campaign, d.subscriber, d.email, d.state, d.attempts, d.code,
+		d.enhanced, d.reply, d.skip, "", d.created.UTC(), updated.UTC(), null(d.sentAt), null(d.first), null(d.last)).Scan(&id)
+	return id, err
 }
 
 func (w *writer) mailbox(ctx context.Context, uid uint32, kind, reason, status, diag, email string, delivery, campaign, subscriber int64,
@@ -480,17 +475,17 @@ func (w *writer) mailbox(ctx context.Context, uid uint32, kind, reason, status, 
 // BenchStart is when the benchmarks' campaign starts.
 var BenchStart = time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC)
 
-// Campaign100k fills the database at path with one campaign of 100,000
+// Campaign100k fills the database at location (see Simulate) with one campaign of 100,000
 // deliveries ten days after it went out, and returns the store reopened, as
 // a daemon finds it: the setup's one big transaction checkpointed into the
 // database file (a live daemon checkpoints every thousand pages), rather
 // than read through a WAL of 100,000 inserts. The caller closes the store.
-func Campaign100k(ctx context.Context, path string) (*store.Storage, *Simulated, error) {
-	st, err := store.Open(ctx, path)
+func Campaign100k(ctx context.Context, location string) (*store.Storage, *Simulated, error) {
+	st, err := store.Open(ctx, location)
 	if err != nil {
 		return nil, nil, err
 	}
-	sim, err := Simulate(ctx, st, path, SimOptions{Subscribers: 100_000, Start: BenchStart.Add(-30 * 24 * time.Hour),
+	sim, err := Simulate(ctx, st, location, SimOptions{Subscribers: 100_000, Start: BenchStart.Add(-30 * 24 * time.Hour),
 		Campaigns: []time.Time{BenchStart}, PerHour: 20_000, Now: BenchStart.Add(10 * 24 * time.Hour), Seed: 1})
 	if cerr := st.Close(); err == nil {
 		err = cerr
@@ -498,6 +493,6 @@ func Campaign100k(ctx context.Context, path string) (*store.Storage, *Simulated,
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = store.Open(ctx, path)
+	st, err = store.Open(ctx, location)
 	return st, sim, err
 }
