@@ -425,7 +425,11 @@ func (r *run) heartbeat(ctx context.Context, stop context.CancelFunc) {
 			continue
 		}
 		if !ok {
-			r.log.Info("campaign no longer sending here (paused, cancelled, or this engine presumed dead by another)")
+			why := "paused, cancelled, or this engine presumed dead by another"
+			if c, err := r.e.st.CampaignByID(ctx, r.c.ID); err == nil && c.State == store.Sent {
+				why = "another engine sent its last messages"
+			}
+			r.log.Info("campaign no longer sending here (" + why + ")")
 			stop()
 			return
 		}

@@ -13,7 +13,8 @@ import (
 	"bulletin/internal/store/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// The tests run twice: on SQLite, then on PostgreSQL (see pgtest.Both).
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
 
 // setupPostgres writes, in a new folder, a configuration whose store is the
 // PostgreSQL database dsn.

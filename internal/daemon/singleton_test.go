@@ -21,9 +21,8 @@ import (
 	"bulletin/internal/token"
 )
 
-// TestMain stops the PostgreSQL cluster that the tests started, when they
-// ran on PostgreSQL (BULLETIN_TEST_STORE=postgres, see pgtest).
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// The tests run twice: on SQLite, then on PostgreSQL (see pgtest.Both).
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
 
 // part counts the daemons running a singleton's part, and how many ever
 // ran it at once.

@@ -140,3 +140,4 @@ var gcLine = regexp.MustCompile(`(\d+)->\d+->\d+ MB`)
 
 func BenchmarkSendProcess10k(b *testing.B)  { benchmarkSendProcess(b, 10_000) }
 func BenchmarkSendProcess100k(b *testing.B) { benchmarkSendProcess(b, 100_000) }
+func BenchmarkSendProcess1M(b *testing.B)   { benchmarkSendProcess(b, 1_000_000) }

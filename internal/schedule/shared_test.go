@@ -12,9 +12,8 @@ import (
 	"bulletin/internal/store/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster that the tests started, when they
-// ran on PostgreSQL (BULLETIN_TEST_STORE=postgres, see pgtest).
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// The tests run twice: on SQLite, then on PostgreSQL (see pgtest.Both).
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
 
 // Three daemons' schedulers, each with its own handle on the database,
 // running side by side: a recurring reminder is mailed once and a recurring

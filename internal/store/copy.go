@@ -192,7 +192,7 @@ func (s *Storage) checkEmpty(ctx context.Context, tables map[string]*tableSchema
 			return fmt.Errorf("%s: %w", t, err)
 		}
 		if n > 0 {
-			return fmt.Errorf("%w: table %s has %d rows (copy into a new, empty database)", ErrTargetNotEmpty, t, n)
+			return fmt.Errorf("%w: table %s holds rows already (%d; copy into a new, empty database)", ErrTargetNotEmpty, t, n)
 		}
 	}
 	return nil

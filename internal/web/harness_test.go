@@ -360,5 +360,5 @@ func (h *harness) db() *sql.DB {
 	return db
 }
 
-// TestMain stops the PostgreSQL cluster the tests started, if any.
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// The tests run twice: on SQLite, then on PostgreSQL (see pgtest.Both).
+func TestMain(m *testing.M) { os.Exit(pgtest.Both(m)) }
