@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -399,25 +398,7 @@ func TestTwoEnginesOneCampaign(t *testing.T) {
 	defer st2.Close()
 	e1 := f.engine(smtpSender(t, srv, 2, "", ""), Options{Owner: "one"})
 	e2 := NewEngine(st2, smtpSender(t, srv, 2, "", ""), f.content, Options{Owner: "two", Poll: 20 * time.Millisecond, LeaseTTL: time.Second}, e1.log)
-	ctx, cancel := context.WithTimeout(f.ctx, 60*time.Second)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, e := range []*Engine{e1, e2} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.Run(ctx)
-		}()
-	}
-	for {
-		c, _ := f.st.CampaignByID(f.ctx, f.c.ID)
-		if c.State == store.Sent || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	wg.Wait()
+	f.runEngines(60*time.Second, e1, e2)
 	for _, e := range f.emails {
 		if srv.Received(e) != 1 {
 			t.Errorf("%s received %d, want 1", e, srv.Received(e))

@@ -62,12 +62,9 @@ func together(t *testing.T, srv *smtptest.Server, n int) []*shareSender {
 	return out
 }
 
-// runEngines runs engines until the fixture's campaign leaves sending or
-// limit passes, then stops them and waits for them.
-func (f *fixture) runEngines(limit time.Duration, engines ...*Engine) *store.Campaign {
-	f.t.Helper()
-	ctx, cancel := context.WithTimeout(f.ctx, limit)
-	defer cancel()
+// goRun runs engines until ctx ends; the function it returns waits for
+// them all to return.
+func goRun(ctx context.Context, engines ...*Engine) (wait func()) {
 	var wg sync.WaitGroup
 	for _, e := range engines {
 		wg.Add(1)
@@ -76,7 +73,16 @@ func (f *fixture) runEngines(limit time.Duration, engines ...*Engine) *store.Cam
 			e.Run(ctx)
 		}()
 	}
-	defer wg.Wait()
+	return wg.Wait
+}
+
+// runEngines runs engines until the fixture's campaign leaves sending or
+// limit passes, then stops them and waits for them.
+func (f *fixture) runEngines(limit time.Duration, engines ...*Engine) *store.Campaign {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(f.ctx, limit)
+	defer cancel()
+	defer goRun(ctx, engines...)()
 	defer cancel()
 	for {
 		c, err := f.st.CampaignByID(f.ctx, f.c.ID)
@@ -248,14 +254,7 @@ func TestSharedCampaignQuotaAcrossEngines(t *testing.T) {
 	e2 := f.engineOn(f.openAgain(), smtpSender(t, srv, 1, "", ""), opts)
 	ctx, cancel := context.WithTimeout(f.ctx, 60*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, e := range []*Engine{e1, e2} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			e.Run(ctx)
-		}()
-	}
+	wait := goRun(ctx, e1, e2)
 	for {
 		n := f.counts()
 		if n.ByState[store.Delivered] >= quota && n.ByState[store.InFlight] == 0 {
@@ -269,7 +268,7 @@ func TestSharedCampaignQuotaAcrossEngines(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // many polls of both engines
 	n := f.counts()
 	cancel()
-	wg.Wait()
+	wait()
 	if sent := n.ByState[store.Delivered]; sent > quota+4 || srv.Count() != sent {
 		t.Errorf("%d sent (%d received) under an hourly quota of %d: more than one engine's claims over it", sent, srv.Count(), quota)
 	}

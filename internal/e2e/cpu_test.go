@@ -106,7 +106,7 @@ func runLoop(b *testing.B, dir string, srv *smtptest.Server, n int) loopRun {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestBareGoMailLoop$", "-test.count=1")
 	cmd.Env = append(os.Environ(), loopDirEnv+"="+dir, loopNEnv+"="+strconv.Itoa(n))
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	out, peak, err := runPeak(cmd)
 	elapsed := time.Since(start)
 	if err != nil {
 		b.Fatalf("go-mail loop: %v\n%s", err, out)
@@ -115,7 +115,7 @@ func runLoop(b *testing.B, dir string, srv *smtptest.Server, n int) loopRun {
 		b.Fatalf("server received %d messages from the loop, want %d\n%s", got, n, out)
 	}
 	return loopRun{elapsed: elapsed, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
-		peakMB: peakMB(cmd.ProcessState)}
+		peakMB: peak}
 }
 
 // TestBareGoMailLoop is the yardstick of BenchmarkCPUPerMessage, which runs
