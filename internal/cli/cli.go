@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"bulletin/internal/config"
+	"bulletin/internal/settings"
 	"bulletin/internal/store"
 )
 
@@ -81,7 +82,11 @@ func (e *env) store(ctx context.Context) (*store.Storage, error) {
 	return store.Open(ctx, cfg.Store.Location(), store.WithSecret([]byte(cfg.Server.Secret)))
 }
 
-// withStore runs fn with the database open.
+// withStore runs fn with the database open and the configuration in force:
+// config.yaml and the environment with, over them, what staff saved in the
+// console's settings (the sender, the pace, the organisation), as the
+// daemon uses it, so that a campaign sent or rendered from here is the one
+// the daemon would send.
 func withStore(ctx context.Context, e *env, fn func(*config.Config, *store.Storage) error) error {
 	cfg, err := e.config()
 	if err != nil {
@@ -92,7 +97,11 @@ func withStore(ctx context.Context, e *env, fn func(*config.Config, *store.Stora
 		return err
 	}
 	defer st.Close()
-	return fn(cfg, st)
+	prov, err := settings.Load(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	return fn(prov.Current(), st)
 }
 
 // logger returns the daemon's logger, as configured.
