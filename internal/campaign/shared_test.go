@@ -128,8 +128,9 @@ func TestSharedCampaignTwoEnginesEachSendAShare(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{Faults: smtptest.Faults{Delay: time.Millisecond}})
 	f.start()
 	s := together(t, srv, 2)
-	e1 := f.engine(s[0], Options{Owner: "one", Workers: 2, Poll: 20 * time.Millisecond})
-	e2 := f.engineOn(f.openAgain(), s[1], Options{Owner: "two", Workers: 2, Poll: 20 * time.Millisecond})
+	// Long leases: a stalled engine presumed dead would rightly send again.
+	e1 := f.engine(s[0], Options{Owner: "one", Workers: 2, Poll: 20 * time.Millisecond, LeaseTTL: 6 * time.Second})
+	e2 := f.engineOn(f.openAgain(), s[1], Options{Owner: "two", Workers: 2, Poll: 20 * time.Millisecond, LeaseTTL: 6 * time.Second})
 	f.sentOnce(f.runEngines(60*time.Second, e1, e2))
 	for _, e := range f.emails {
 		if srv.Received(e) != 1 {
@@ -206,8 +207,15 @@ func TestSharedCampaignDeadEngineRecovered(t *testing.T) {
 		t.Fatal("the dead engine left nothing in flight")
 	}
 	s := together(t, srv, 2)
-	e1 := f.engineOn(f.openAgain(), s[0], Options{Owner: "one", Workers: 2, Poll: 20 * time.Millisecond})
-	e2 := f.engineOn(f.openAgain(), s[1], Options{Owner: "two", Workers: 2, Poll: 20 * time.Millisecond})
+	// The live engines' leases are long, so that a loaded machine
+	// stalling one of them for a moment does not get it presumed dead
+	// too: its rows would be sent again, and rightly counted, but then
+	// this test could not tell whose.
+	live := Options{Workers: 2, Poll: 20 * time.Millisecond, LeaseTTL: 6 * time.Second}
+	live.Owner = "one"
+	e1 := f.engineOn(f.openAgain(), s[0], live)
+	live.Owner = "two"
+	e2 := f.engineOn(f.openAgain(), s[1], live)
 	f.sentOnce(f.runEngines(60*time.Second, e1, e2))
 
 	n := f.counts()
