@@ -61,8 +61,11 @@ func scanUTC(_ context.Context, conn *pgx.Conn) error {
 // redactDSN returns the connection string without its password, for errors
 // and logs.
 func redactDSN(dsn string) string {
-	return regexp.MustCompile(`(://[^:/@]*:)[^@]*@`).ReplaceAllString(dsn, "${1}xxxxx@")
+	return dsnPassword.ReplaceAllString(dsn, "${1}xxxxx@")
 }
+
+// dsnPassword is the password of a URL's user information.
+var dsnPassword = regexp.MustCompile(`(://[^:/@]*:)[^@]*@`)
 
 // pgConnector makes connections that translate queries (see above).
 type pgConnector struct{ driver.Connector }
